@@ -1,0 +1,163 @@
+# The concurrency workbook.  `make help` lists what you can type.
+#
+# Everything is built out of tree under $(BUILD); nothing generated lands
+# beside the sources.  The first build on a fresh machine runs
+# scripts/deps.sh, which installs what is missing (or tells you the one
+# sudo line to run).
+
+BUILD    ?= build
+CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
+# SANITIZE=thread or SANITIZE=address builds everything with that sanitizer
+# (use a separate BUILD directory, e.g. make BUILD=build/tsan SANITIZE=thread).
+SANITIZE ?=
+# Extra arguments for the lab programs: make lab2 ARGS="--requests 50 --workers 5"
+ARGS     ?=
+
+# The project's own flags are always on, whatever CFLAGS says.
+WB_CFLAGS := -std=c11 -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -Icommon -MMD -MP \
+             -DWB_SOURCE_DIR='"$(CURDIR)"'
+WB_LDFLAGS := -pthread
+ifneq ($(SANITIZE),)
+WB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+WB_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# V=1 shows the commands; by default one short line per step.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-8s %s\n' '$(1)' '$(2)';
+endif
+
+BIN := $(BUILD)/bin
+OBJ := $(BUILD)/obj
+
+# --- Dependencies -----------------------------------------------------------
+# deps.mk holds the pkg-config flags; making it installs what is missing.
+# `make clean` and `make help` must work on a bare machine, so they skip it.
+NODEPS_GOALS := clean help
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+include $(BUILD)/deps.mk
+endif
+
+$(BUILD)/deps.mk: scripts/deps.sh
+	$(call say,DEPS,$@)scripts/deps.sh $@
+
+# --- The shared toolkit: common/ -------------------------------------------
+COMMON_MAINS := common/labserver.c
+COMMON_SRCS  := $(filter-out $(COMMON_MAINS),$(wildcard common/*.c))
+COMMON_LIB   := $(BUILD)/libcommon.a
+LIBS = $(CURL_LIBS) $(EVENT_LIBS) -lm
+
+$(COMMON_LIB): $(COMMON_SRCS:%.c=$(OBJ)/%.o)
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(OBJ)/%.o: %.c $(BUILD)/deps.mk
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# Link rule shared by every program: objects first, then the toolkit, then libraries.
+define link
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) $(WB_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(LIBS) $(1)
+endef
+
+$(BIN)/labserver: $(OBJ)/common/labserver.o $(COMMON_LIB)
+	$(call link)
+
+# --- Tests of the toolkit and the server -------------------------------------
+TEST_SUITES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+$(foreach t,$(TEST_SUITES),$(eval $(BIN)/$(t): $(OBJ)/tests/$(t).o $(COMMON_LIB)))
+$(TEST_SUITES:%=$(OBJ)/tests/%.o): EXTRA_CFLAGS = $(CRITERION_CFLAGS)
+$(TEST_SUITES:%=$(BIN)/%):
+	$(call link,$(CRITERION_LIBS))
+
+BENCH_PROGS := $(patsubst tests/%.c,%,$(wildcard tests/bench_*.c))
+$(foreach b,$(BENCH_PROGS),$(eval $(BIN)/$(b): $(OBJ)/tests/$(b).o $(COMMON_LIB)))
+$(BENCH_PROGS:%=$(BIN)/%):
+	$(call link)
+
+# --- Labs --------------------------------------------------------------------
+# Each lab N lives in labs/NN-name/: exercises.c (the student's file),
+# exercises.h (the contract) and main.c (the driver).  solutions/NN-name/
+# holds only the reference exercises.c; the same driver links with either.
+LAB_DIRS := $(notdir $(wildcard labs/[0-9][0-9]-*))
+lab_num   = $(patsubst 0%,%,$(firstword $(subst -, ,$(1))))
+
+define LAB_rules
+# $(1) = lab number, $(2) = directory name
+$(BIN)/lab$(1): $(OBJ)/labs/$(2)/main.o $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
+	$$(call link)
+$(BIN)/solution$(1): $(OBJ)/labs/$(2)/main.o $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
+	$$(call link)
+$(BIN)/check$(1): $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
+	$$(call link,$$(CRITERION_LIBS))
+$(BIN)/check$(1)-solution: $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
+	$$(call link,$$(CRITERION_LIBS))
+$(OBJ)/solutions/$(2)/exercises.o: EXTRA_CFLAGS = -Ilabs/$(2)
+$(OBJ)/tests/lab$(1)_check.o: EXTRA_CFLAGS = -Ilabs/$(2) $$(CRITERION_CFLAGS)
+
+LAB_PROGS += $(BIN)/lab$(1) $(BIN)/solution$(1) $(BIN)/check$(1) $(BIN)/check$(1)-solution
+LAB_NUMS += $(1)
+
+.PHONY: lab$(1) solution$(1) check$(1)
+lab$(1): $(BIN)/lab$(1) $(BIN)/labserver
+	$(BIN)/lab$(1) $$(ARGS)
+solution$(1): $(BIN)/solution$(1) $(BIN)/labserver
+	$(BIN)/solution$(1) $$(ARGS)
+check$(1): $(BIN)/check$(1) $(BIN)/labserver
+	@tests/check.sh $(BIN)/check$(1)
+endef
+$(foreach d,$(LAB_DIRS),$(eval $(call LAB_rules,$(call lab_num,$(d)),$(d))))
+$(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
+
+# --- Top-level targets -------------------------------------------------------
+.DEFAULT_GOAL := all
+.PHONY: all server test bench bench-server demo status clean help
+
+all: $(BIN)/labserver $(TEST_SUITES:%=$(BIN)/%) $(BENCH_PROGS:%=$(BIN)/%) $(LAB_PROGS)
+
+server: $(BIN)/labserver
+	$(BIN)/labserver $(ARGS)
+
+test: all
+	@BUILD=$(BUILD) MAKE="$(MAKE)" tests/run.sh
+
+bench-server: $(BIN)/labserver $(BIN)/bench_server
+	@BUILD=$(BUILD) tests/bench-server.sh
+
+bench: all
+	@BUILD=$(BUILD) tests/bench.sh all
+
+demo: all
+	@BUILD=$(BUILD) tests/demo.sh
+
+status: $(LAB_NUMS:%=$(BIN)/check%)
+	@BUILD=$(BUILD) tests/status.sh
+
+clean:
+	rm -rf $(BUILD) out
+
+help:
+	@echo 'The concurrency workbook: labs you build, run, and check.'
+	@echo
+	@echo '  make labN        build lab N from labs/ and run it (starts its own server;'
+	@echo '                   LAB_URL=http://host:port points it elsewhere; ARGS="..." adds options)'
+	@echo '  make solutionN   the same with the reference exercises (for instructors)'
+	@echo '  make checkN      check your lab N exercises: done / not done / failing, and a score'
+	@echo '  make status      every lab, every exercise: done or not'
+	@echo '  make demo        every finished lab, reference version, quick settings'
+	@echo '  make test        the whole suite (what CI runs); ends with "N passed, N failed"'
+	@echo '  make bench       the benchmark figures, as ratios to the ideal'
+	@echo '  make bench-server  the lab server under 10,000 concurrent requests'
+	@echo '  make server      run the local httpbin-compatible server in the foreground'
+	@echo '  make all         build everything (the default)'
+	@echo '  make clean       remove build/ and out/'
+	@echo
+	@echo 'Labs: $(LAB_DIRS)'
+	@echo 'Options: V=1 shows commands; CC=clang and CFLAGS=... are honoured; SANITIZE=thread|address.'
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,88 @@
+/* json.c - quote strings for JSON, read numbers back (see json.h). */
+#include "json.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The escape for byte c, or NULL if c can be written as it is.
+ * JSON requires escapes only for '"', '\\' and bytes below 0x20; we also
+ * escape DEL so that a body full of binary junk stays printable. */
+static const char *short_escape(unsigned char c)
+{
+	switch (c) {
+	case '"':  return "\\\"";
+	case '\\': return "\\\\";
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	case '\t': return "\\t";
+	default:   return NULL;
+	}
+}
+
+static int needs_unicode_escape(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+char *wb_json_quote_n(const char *s, size_t len)
+{
+	/* Worst case: every byte becomes a six-byte \u00XX, plus two quotes
+	 * and the NUL.  Sizing for the worst case keeps the loop below free
+	 * of bounds checks; the string is short-lived anyway. */
+	if (len > (((size_t)-1) - 3) / 6)
+		DIE("wb_json_quote: %zu bytes is too long to quote", len);
+	char *out = wb_xcalloc(len * 6 + 3, 1);
+	char *p = out;
+
+	*p++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = short_escape(c);
+		if (esc != NULL) {
+			memcpy(p, esc, 2);
+			p += 2;
+		} else if (needs_unicode_escape(c)) {
+			p += sprintf(p, "\\u%04x", c);
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+char *wb_json_quote(const char *s)
+{
+	return wb_json_quote_n(s, strlen(s));
+}
+
+int wb_json_number(const char *json, const char *key, double *out)
+{
+	/* Look for the key *with* its quotes, so that "in_flight" does not
+	 * match inside "peak_in_flight". */
+	char pattern[128];
+	int n = snprintf(pattern, sizeof pattern, "\"%s\"", key);
+	if (n < 0 || (size_t)n >= sizeof pattern)
+		return -1;
+
+	for (const char *at = strstr(json, pattern); at != NULL;
+	     at = strstr(at + 1, pattern)) {
+		const char *p = at + n;
+		p += strspn(p, " \t\r\n");
+		if (*p != ':')
+			continue;               /* a string value, not a key */
+		p++;
+		char *end;
+		double value = strtod(p, &end);
+		if (end == p)
+			return -1;              /* the key's value is not a number */
+		*out = value;
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,89 @@
+/* lab.c - the frame shared by every lab driver (see lab.h). */
+#include "lab.h"
+
+#include "check.h"
+#include "plot.h"
+#include "server.h"
+#include "timing.h"
+
+#include <stdio.h>
+
+void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
+		  const char *title, int argc, char **argv)
+{
+	lab->number = number;
+	wb_options_parse(spec, argc, argv, &lab->opt);
+	wb_results_init(&lab->results, number, title);
+	printf("Lab %d: %s  (%d cores on this machine%s)\n", number, title, wb_cores(),
+	       lab->opt.quick ? ", quick settings" : "");
+	lab->url = NULL;
+	if (spec->accepts & WB_OPT_URL) {
+		lab->url = wb_server_url(lab->opt.url);
+		printf("server: %s\n", lab->url);
+	}
+	fflush(stdout);
+}
+
+void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const char *name,
+		     const char *title)
+{
+	char dat[4096], png[4096], file[256];
+	snprintf(file, sizeof file, "%s.dat", name);
+	wb_out_path(dat, sizeof dat, lab->number, file);
+	snprintf(file, sizeof file, "%s.png", name);
+	wb_out_path(png, sizeof png, lab->number, file);
+	if (wb_timeline_write(tl, dat) != 0)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	struct wb_plot plot = {
+		.script = "timeline.gp", .datafile = dat, .png = png, .title = title,
+		.terminal = !lab->opt.no_plot,
+	};
+	wb_plot_draw(&plot);
+}
+
+void wb_lab_sweep(struct wb_lab *lab, const char *name, const char *title, const char *xlabel,
+		  const char *ylabel, const double *x, const double *measured, const double *ideal,
+		  int rows)
+{
+	char dat[4096], png[4096], file[256], extra[512];
+	snprintf(file, sizeof file, "%s.dat", name);
+	wb_out_path(dat, sizeof dat, lab->number, file);
+	snprintf(file, sizeof file, "%s.png", name);
+	wb_out_path(png, sizeof png, lab->number, file);
+	FILE *f = fopen(dat, "w");
+	if (!f)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	fprintf(f, "# %s: x measured ideal\n", title);
+	for (int i = 0; i < rows; i++)
+		fprintf(f, "%g %.6f %.6f\n", x[i], measured[i], ideal[i]);
+	if (fclose(f) != 0)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	snprintf(extra, sizeof extra, "xlabel='%s'; ylabel='%s'", xlabel, ylabel);
+	struct wb_plot plot = {
+		.script = "sweep.gp", .datafile = dat, .png = png, .title = title,
+		.terminal = !lab->opt.no_plot, .extra = extra,
+	};
+	wb_plot_draw(&plot);
+}
+
+int wb_lab_finish(struct wb_lab *lab)
+{
+	char dat[4096], png[4096], title[128];
+	wb_results_print(&lab->results, stdout);
+	wb_out_path(dat, sizeof dat, lab->number, "results.dat");
+	wb_out_path(png, sizeof png, lab->number, "results.png");
+	if (wb_results_write_dat(&lab->results, dat) != 0)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	if (lab->opt.json) {
+		if (wb_results_write_json(&lab->results, lab->opt.json) != 0)
+			DIE("writing %s: %s", lab->opt.json, wb_strerror(errno));
+		printf("  results: %s\n", lab->opt.json);
+	}
+	snprintf(title, sizeof title, "Lab %d: measured vs ideal", lab->number);
+	struct wb_plot plot = {
+		.script = "bars.gp", .datafile = dat, .png = png, .title = title,
+		.terminal = !lab->opt.no_plot,
+	};
+	wb_plot_draw(&plot);
+	return 0;
+}

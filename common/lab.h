@@ -1,0 +1,44 @@
+/*
+ * lab.h - the frame every lab driver (labs/NN-name/main.c) shares:
+ * options, the server, the results table, data files and plots.
+ *
+ *     struct wb_lab lab;
+ *     wb_lab_start(&lab, &spec, 1, "sequential baseline", argc, argv);
+ *     ... run experiments, wb_results_add(&lab.results, ...) ...
+ *     wb_lab_timeline(&lab, tl, "timeline", "who did what, when");
+ *     return wb_lab_finish(&lab);
+ */
+#ifndef WB_LAB_H
+#define WB_LAB_H
+
+#include "options.h"
+#include "results.h"
+#include "timeline.h"
+
+struct wb_lab {
+	int number;
+	struct wb_options opt;
+	const char *url;             /* the server's base URL (NULL if the lab takes no --url) */
+	struct wb_results results;
+};
+
+/* Parse the options, print the header (lab, cores), start or find the server
+ * if the lab accepts --url.  Exits 2 on bad options. */
+void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
+		  const char *title, int argc, char **argv);
+
+/* Write a timeline's spans to out/labN/<name>.dat and draw its Gantt chart
+ * (PNG, and in the terminal unless --no-plot). */
+void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const char *name,
+		     const char *title);
+
+/* Draw a sweep: `rows` lines of "x measured ideal" written to out/labN/<name>.dat. */
+void wb_lab_sweep(struct wb_lab *lab, const char *name, const char *title, const char *xlabel,
+		  const char *ylabel, const double *x, const double *measured, const double *ideal,
+		  int rows);
+
+/* Print the table, write results.dat (and --json), draw the bar chart.
+ * Returns the exit status for main: 0. */
+int wb_lab_finish(struct wb_lab *lab);
+
+#endif

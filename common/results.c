@@ -1,0 +1,218 @@
+/* results.c - the results table and its data files (see results.h). */
+#include "results.h"
+
+#include "check.h"
+#include "timing.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+void wb_results_init(struct wb_results *r, int lab, const char *title)
+{
+	memset(r, 0, sizeof *r);
+	r->lab = lab;
+	snprintf(r->title, sizeof r->title, "%s", title);
+	r->cores = wb_cores();
+	r->baseline = -1;
+}
+
+void wb_results_param(struct wb_results *r, const char *key, double value)
+{
+	for (int i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, key) == 0) {
+			r->params[i].value = value;
+			return;
+		}
+	}
+	if (r->nparams == WB_MAX_PARAMS)
+		DIE("too many parameters (raise WB_MAX_PARAMS)");
+	struct wb_param *p = &r->params[r->nparams++];
+	snprintf(p->key, sizeof p->key, "%s", key);
+	p->value = value;
+}
+
+static struct wb_row *new_row(struct wb_results *r, const char *name)
+{
+	if (r->nrows == WB_MAX_ROWS)
+		DIE("too many result rows (raise WB_MAX_ROWS)");
+	struct wb_row *row = &r->rows[r->nrows++];
+	memset(row, 0, sizeof *row);
+	snprintf(row->name, sizeof row->name, "%s", name);
+	return row;
+}
+
+/* Speedups depend on the baseline, so recompute them whenever either changes. */
+static void update_ratios(struct wb_results *r)
+{
+	const struct wb_row *base = r->baseline >= 0 ? &r->rows[r->baseline] : NULL;
+	for (int i = 0; i < r->nrows; i++) {
+		struct wb_row *row = &r->rows[i];
+		if (!row->measured)
+			continue;
+		row->speedup = base && row->wall_s > 0 ? base->wall_s / row->wall_s : 0;
+		row->efficiency = row->ideal_s > 0 && row->wall_s > 0 ? row->ideal_s / row->wall_s : 0;
+	}
+}
+
+struct wb_row *wb_results_add(struct wb_results *r, const char *name,
+			      double wall_s, double cpu_s, double ideal_s)
+{
+	struct wb_row *row = new_row(r, name);
+	row->measured = 1;
+	row->wall_s = wall_s;
+	row->cpu_s = cpu_s;
+	row->ideal_s = ideal_s;
+	update_ratios(r);
+	return row;
+}
+
+void wb_results_set_baseline(struct wb_results *r, const struct wb_row *row)
+{
+	r->baseline = (int)(row - r->rows);
+	update_ratios(r);
+}
+
+void wb_results_add_missing(struct wb_results *r, const char *name, const char *why)
+{
+	struct wb_row *row = new_row(r, name);
+	snprintf(row->note, sizeof row->note, "%s", why);
+}
+
+void wb_row_note(struct wb_row *row, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(row->note, sizeof row->note, fmt, ap);
+	va_end(ap);
+}
+
+void wb_results_print(const struct wb_results *r, FILE *out)
+{
+	fprintf(out, "\nLab %d: %s   (%d core%s", r->lab, r->title, r->cores,
+		r->cores == 1 ? "" : "s");
+	for (int i = 0; i < r->nparams; i++)
+		fprintf(out, ", %s %g", r->params[i].key, r->params[i].value);
+	fprintf(out, ")\n\n");
+	fprintf(out, "  %-28s %9s %9s %9s %8s %10s   %s\n", "experiment", "wall s",
+		"cpu s", "ideal s", "speedup", "efficiency", "");
+	fprintf(out, "  %-28s %9s %9s %9s %8s %10s\n", "----------", "------", "-----",
+		"-------", "-------", "----------");
+	for (int i = 0; i < r->nrows; i++) {
+		const struct wb_row *row = &r->rows[i];
+		if (!row->measured) {
+			fprintf(out, "  %-28s %9s %9s %9s %8s %10s   %s\n", row->name, "-", "-",
+				"-", "-", "-", row->note);
+			continue;
+		}
+		char ideal[16] = "-", speedup[16] = "-", eff[16] = "-";
+		if (row->ideal_s > 0)
+			snprintf(ideal, sizeof ideal, "%.3f", row->ideal_s);
+		if (row->speedup > 0)
+			snprintf(speedup, sizeof speedup, "%.2fx", row->speedup);
+		if (row->efficiency > 0)
+			snprintf(eff, sizeof eff, "%.2f", row->efficiency);
+		fprintf(out, "  %-28s %9.3f %9.3f %9s %8s %10s   %s\n", row->name, row->wall_s,
+			row->cpu_s, ideal, speedup, eff, row->note);
+	}
+	fprintf(out, "\n  speedup = baseline wall / wall;  efficiency = ideal / wall (1.00 is perfect)\n");
+	fflush(out);
+}
+
+/* Names go into whitespace-separated data files: replace blanks with '_'. */
+static void write_word(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(*s == ' ' || *s == '\t' ? '_' : *s, f);
+}
+
+int wb_results_write_dat(const struct wb_results *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "# lab %d, %d cores\n# index name wall_s cpu_s ideal_s speedup efficiency\n",
+		r->lab, r->cores);
+	int index = 0;
+	for (int i = 0; i < r->nrows; i++) {
+		const struct wb_row *row = &r->rows[i];
+		if (!row->measured)
+			continue;
+		fprintf(f, "%d ", index++);
+		write_word(f, row->name);
+		fprintf(f, " %.6f %.6f %.6f %.4f %.4f\n", row->wall_s, row->cpu_s, row->ideal_s,
+			row->speedup, row->efficiency);
+	}
+	return fclose(f);
+}
+
+static void write_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* JSON has no NaN or infinity; write null for anything not finite. */
+static void write_json_number(FILE *f, double x)
+{
+	if (x == x && x - x == 0)
+		fprintf(f, "%.6g", x);
+	else
+		fputs("null", f);
+}
+
+int wb_results_write_json(const struct wb_results *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "{\"lab\":%d,\"title\":", r->lab);
+	write_json_string(f, r->title);
+	fprintf(f, ",\"cores\":%d,\"params\":{", r->cores);
+	for (int i = 0; i < r->nparams; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		write_json_string(f, r->params[i].key);
+		fputc(':', f);
+		write_json_number(f, r->params[i].value);
+	}
+	fprintf(f, "},\"experiments\":[");
+	int first = 1;
+	for (int i = 0; i < r->nrows; i++) {
+		const struct wb_row *row = &r->rows[i];
+		fprintf(f, "%s\n  {\"name\":", first ? "" : ",");
+		first = 0;
+		write_json_string(f, row->name);
+		if (!row->measured) {
+			fprintf(f, ",\"measured\":false,\"note\":");
+			write_json_string(f, row->note);
+			fputc('}', f);
+			continue;
+		}
+		fprintf(f, ",\"measured\":true,\"wall_s\":");
+		write_json_number(f, row->wall_s);
+		fprintf(f, ",\"cpu_s\":");
+		write_json_number(f, row->cpu_s);
+		fprintf(f, ",\"ideal_s\":");
+		if (row->ideal_s > 0)
+			write_json_number(f, row->ideal_s);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"speedup\":");
+		write_json_number(f, row->speedup);
+		fprintf(f, ",\"efficiency\":");
+		write_json_number(f, row->efficiency);
+		fprintf(f, ",\"note\":");
+		write_json_string(f, row->note);
+		fputc('}', f);
+	}
+	fprintf(f, "\n]}\n");
+	return fclose(f);
+}

@@ -1,0 +1,71 @@
+/*
+ * timing.h - the one timing helper every lab uses.
+ *
+ * All times are seconds as doubles from CLOCK_MONOTONIC: it never jumps when
+ * the wall clock is adjusted, and it is the same clock in every thread and in
+ * every forked child, so times taken in different processes can be compared.
+ */
+#ifndef WB_TIMING_H
+#define WB_TIMING_H
+
+#include <stddef.h>
+
+/* Seconds on the monotonic clock (an arbitrary origin; only differences mean anything). */
+double wb_now(void);
+
+/* Sleep for the given seconds (a real, blocking sleep: restarts after signals). */
+void wb_sleep(double seconds);
+
+/* A stopwatch: start it, read it as often as you like. */
+struct wb_stopwatch {
+	double started;
+};
+void wb_stopwatch_start(struct wb_stopwatch *sw);
+double wb_stopwatch_elapsed(const struct wb_stopwatch *sw);
+
+/*
+ * Wall time vs CPU time of a piece of work.  CPU time is user + system time
+ * of this process (all its threads) plus that of children reaped meanwhile,
+ * from getrusage().  CPU much smaller than wall means the work mostly waited
+ * (I/O-bound); CPU close to wall (or to wall x cores) means it computed.
+ */
+struct wb_usage {
+	double wall_s;
+	double cpu_s;
+	/* private: the readings taken by wb_usage_begin */
+	double wall0, cpu0;
+};
+void wb_usage_begin(struct wb_usage *u);
+void wb_usage_end(struct wb_usage *u);
+
+/* CPU seconds (user + system) used so far by this process and its reaped children. */
+double wb_cpu_now(void);
+
+/* Summary of repeated measurements. */
+struct wb_summary {
+	int count;
+	double min, median, max, p99;
+};
+
+/* Sorts samples in place and summarises them. */
+void wb_summarize(double *samples, int count, struct wb_summary *out);
+
+/*
+ * Run fn(arg) `warmup` times unmeasured (to fill caches, fault in pages,
+ * start the CPU's clock), then `reps` times measured; summarise the times.
+ */
+void wb_repeat(int warmup, int reps, void (*fn)(void *arg), void *arg,
+	       struct wb_summary *out);
+
+/* Number of CPU cores this process may run on (sched_getaffinity), at least 1. */
+int wb_cores(void);
+
+/*
+ * Progress line on stderr for long experiments, only when stderr is a
+ * terminal: after 2 s it shows "  label ... 3.5 s" and keeps it updated until
+ * wb_progress_end().  One at a time.
+ */
+void wb_progress_begin(const char *label);
+void wb_progress_end(void);
+
+#endif

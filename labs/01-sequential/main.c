@@ -1,0 +1,214 @@
+/*
+ * Lab 1: the sequential baseline - the driver (scaffolding: read it, but
+ * your work goes in exercises.c).
+ *
+ * It runs each experiment with your exercise functions, measures it, and
+ * prints the table every later lab will beat: N requests one after another,
+ * T CPU tasks one after another, how each spends its time (waiting or
+ * computing), and what you predicted beforehand.
+ */
+#include "exercises.h"
+#include "lab.h"
+
+#include "check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const struct wb_lab_spec spec = {
+	.prog = "lab1",
+	.summary = "the sequential baseline: how long things take one after another",
+	.accepts = WB_OPT_URL | WB_OPT_REQUESTS | WB_OPT_DELAY | WB_OPT_TASKS | WB_OPT_TASK_MS,
+	.defaults = { .requests = 10, .delay = 0.5, .tasks = 4, .task_ms = 250 },
+	.quick = { .requests = 4, .delay = 0.1, .tasks = 2, .task_ms = 50 },
+};
+
+/* The two workloads, packaged so that exercise 1.4 can profile either one. */
+struct fetch_job {
+	const char *const *urls;
+	int n;
+	double *times;
+	struct wb_timeline *tl;
+};
+
+static int run_fetch_job(void *arg)
+{
+	struct fetch_job *job = arg;
+	return fetch_sequentially(job->urls, job->n, job->times, job->tl);
+}
+
+struct cpu_job {
+	int tasks;
+	uint64_t items;
+	uint64_t *results;
+	struct wb_timeline *tl;
+};
+
+static int run_cpu_job(void *arg)
+{
+	struct cpu_job *job = arg;
+	return run_tasks_sequentially(job->tasks, job->items, job->results, job->tl);
+}
+
+/*
+ * Run a workload through exercise 1.4.  While 1.4 is not done, the driver
+ * measures wall and CPU time itself so the table still has real numbers,
+ * and the classification column says what is missing.
+ */
+static int run_profiled(int (*work)(void *), void *arg, struct workload_profile *p,
+			int *classified)
+{
+	int rc = profile_workload(work, arg, p);
+	*classified = rc != WB_NOT_DONE;
+	if (rc != WB_NOT_DONE)
+		return rc;
+	struct wb_usage u;
+	wb_usage_begin(&u);
+	rc = work(arg);
+	wb_usage_end(&u);
+	p->wall_s = u.wall_s;
+	p->cpu_s = u.cpu_s;
+	return rc;
+}
+
+static void fail_if_error(int rc, const char *what)
+{
+	if (rc == -1) {
+		fprintf(stderr, "lab1: %s failed (see the message above)\n", what);
+		exit(1);
+	}
+}
+
+static void note_classification(struct wb_row *row, const struct workload_profile *p,
+				int classified)
+{
+	if (!classified)
+		wb_row_note(row, "class: exercise 1.4 not done yet");
+	else
+		wb_row_note(row, "%s (cpu %.0f%% of wall)",
+			    p->kind == WORKLOAD_CPU_BOUND ? "CPU-bound" : "I/O-bound",
+			    100 * p->cpu_share);
+}
+
+int main(int argc, char **argv)
+{
+	struct wb_lab lab;
+	wb_lab_start(&lab, &spec, 1, "the sequential baseline", argc, argv);
+	const struct wb_options *o = &lab.opt;
+	struct wb_results *r = &lab.results;
+	wb_results_param(r, "requests", o->requests);
+	wb_results_param(r, "delay_s", o->delay);
+	wb_results_param(r, "tasks", o->tasks);
+	wb_results_param(r, "task_ms", o->task_ms);
+
+	/* The driver's own probe: one small request, so the table has a real
+	 * number before any exercise is done (and the connection path is warm). */
+	char url[512];
+	struct wb_http_result probe;
+	wb_url(url, sizeof url, lab.url, "/get");
+	if (wb_http_fetch(url, REQUEST_TIMEOUT_S, &probe, NULL) != 0) {
+		fprintf(stderr, "lab1: %s\n", probe.error);
+		return 1;
+	}
+	wb_row_note(wb_results_add(r, "probe: GET /get (driver)", probe.seconds, 0, 0),
+		    "measured by the driver, not an exercise");
+
+	/* Calibrate the CPU work so that one task takes --task-ms on this machine. */
+	uint64_t items = wb_cpu_items_for(o->task_ms / 1000);
+	printf("cpu work: %.2f ns per item, %llu items per %.0f ms task\n",
+	       wb_cpu_ns_per_item(), (unsigned long long)items, o->task_ms);
+
+	/* 1.1: one request. */
+	char delay_url[512];
+	wb_url(delay_url, sizeof delay_url, lab.url, "/delay/%g", o->delay);
+	double one = 0, overhead = 0;
+	int rc = time_one_request(delay_url, &one);
+	fail_if_error(rc, "exercise 1.1");
+	if (rc == WB_NOT_DONE) {
+		wb_results_add_missing(r, "one request (1.1)", "exercise 1.1 not done yet");
+	} else {
+		overhead = one > o->delay ? one - o->delay : 0;
+		wb_row_note(wb_results_add(r, "one request (1.1)", one, 0, o->delay),
+			    "overhead beyond the delay: %.1f ms", 1000 * overhead);
+	}
+
+	/* 1.5: predict, before running anything big. */
+	struct plan plan = {
+		.requests = o->requests, .delay_s = o->delay, .request_overhead_s = overhead,
+		.tasks = o->tasks, .task_s = o->task_ms / 1000,
+	};
+	double predicted = 0;
+	rc = predict_sequential_time(&plan, &predicted);
+	if (rc == WB_NOT_DONE)
+		printf("prediction: exercise 1.5 not done yet\n");
+	else
+		printf("prediction: %d requests + %d tasks one after another take %.3f s\n",
+		       o->requests, o->tasks, predicted);
+	fflush(stdout);
+
+	/* 1.2 (+1.4): N requests one after another. */
+	struct wb_timeline *tl = wb_timeline_new((size_t)(o->requests + o->tasks) + 8);
+	const char **urls = wb_xcalloc((size_t)o->requests, sizeof *urls);
+	for (int i = 0; i < o->requests; i++)
+		urls[i] = delay_url;
+	double *times = wb_xcalloc((size_t)o->requests, sizeof *times);
+	struct fetch_job fetch = { urls, o->requests, times, tl };
+	struct workload_profile fp = { 0 };
+	int classified;
+	char name[64];
+	snprintf(name, sizeof name, "%d requests in a row (1.2)", o->requests);
+	wb_progress_begin("fetching");
+	rc = run_profiled(run_fetch_job, &fetch, &fp, &classified);
+	wb_progress_end();
+	fail_if_error(rc, "exercise 1.2");
+	double measured_total = 0;
+	if (rc == WB_NOT_DONE) {
+		wb_results_add_missing(r, name, "exercise 1.2 not done yet");
+	} else {
+		struct wb_row *row = wb_results_add(r, name, fp.wall_s, fp.cpu_s, o->requests * o->delay);
+		note_classification(row, &fp, classified);
+		measured_total += fp.wall_s;
+	}
+
+	/* 1.3 (+1.4): T CPU tasks one after another. */
+	uint64_t *results = wb_xcalloc((size_t)o->tasks, sizeof *results);
+	struct cpu_job cpu = { o->tasks, items, results, tl };
+	struct workload_profile cp = { 0 };
+	snprintf(name, sizeof name, "%d CPU tasks in a row (1.3)", o->tasks);
+	wb_progress_begin("computing");
+	rc = run_profiled(run_cpu_job, &cpu, &cp, &classified);
+	wb_progress_end();
+	fail_if_error(rc, "exercise 1.3");
+	int both_ran = measured_total > 0;
+	if (rc == WB_NOT_DONE) {
+		wb_results_add_missing(r, name, "exercise 1.3 not done yet");
+		both_ran = 0;
+	} else {
+		struct wb_row *row = wb_results_add(r, name, cp.wall_s, cp.cpu_s,
+						    o->tasks * o->task_ms / 1000);
+		note_classification(row, &cp, classified);
+		measured_total += cp.wall_s;
+	}
+
+	if (wb_timeline_count(tl) > 0)
+		wb_lab_timeline(&lab, tl, "timeline", "Lab 1: one thing at a time");
+	wb_lab_finish(&lab);
+
+	if (predicted > 0 && both_ran)
+		printf("\nprediction %.3f s, measured %.3f s: off by %+.1f%%\n", predicted,
+		       measured_total, 100 * (measured_total - predicted) / predicted);
+
+	int cores = wb_cores();
+	int lanes = o->tasks < cores ? o->tasks : cores;
+	printf("\nThe ideals the next labs chase (from this run's parameters, %d cores):\n", cores);
+	printf("  lab 2, threads for I/O:    %d requests in %.3f s  (every wait overlaps: one delay)\n",
+	       o->requests, o->delay);
+	printf("  lab 3, processes for CPU:  %d tasks in %.3f s  (tasks x task time / min(tasks, cores))\n",
+	       o->tasks, o->tasks * o->task_ms / 1000 / lanes);
+
+	free(results);
+	free(times);
+	free(urls);
+	wb_timeline_free(tl);
+	return 0;
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# run.sh - the whole test suite (make test).  Prints one line per step and
+# ends with the plain summary line "N passed, N failed"; exits 1 on any failure.
+#
+# Steps: the toolkit's and the server's Criterion suites; then, for every lab,
+# the checker on the reference solutions (every exercise must pass), the
+# checker on the untouched handout (every check must FAIL: no vacuous check),
+# and both builds of the lab program end to end in --quick mode.
+set -u
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin
+LOGS=$BUILD/test-logs
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+export LAB_OUT=$BUILD/test-out   # plots and data from test runs stay in build/
+unset LAB_URL                    # every program starts its own server
+
+passed=0
+failed=0
+failures=()
+
+# Every step runs under a hard time limit, so no hang can stall make test.
+limit() { timeout -k 5 "$@"; }
+
+record() {   # record NAME STATUS(0=pass) LOG [COUNT]
+	local name=$1 status=$2 log=$3 count=${4:-1}
+	if [ "$status" -eq 0 ]; then
+		passed=$((passed + count))
+		printf '  PASS  %s\n' "$name"
+	else
+		failed=$((failed + count))
+		failures+=("$name")
+		printf '  FAIL  %s   (log: %s)\n' "$name" "$log"
+		sed 's/^/        | /' "$log" | tail -n 25
+	fi
+}
+
+# A Criterion suite counts each of its tests.
+criterion_suite() {   # criterion_suite BINARY
+	local bin=$1 name log
+	name=$(basename "$bin")
+	log=$LOGS/$name.log
+	limit 600 "$bin" --jobs 2 >"$log" 2>&1
+	local status=$?
+	local line tested passing
+	line=$(grep -a 'Synthesis:' "$log" | tail -n 1)
+	tested=$(echo "$line" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
+	passing=$(echo "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+	if [ -z "$tested" ]; then   # crashed or killed before its synthesis
+		record "$name (no summary: exit $status)" 1 "$log"
+		return
+	fi
+	if [ "$passing" -gt 0 ]; then
+		passed=$((passed + passing))
+	fi
+	if [ "$status" -eq 0 ] && [ "$tested" -eq "$passing" ]; then
+		printf '  PASS  %s (%s tests)\n' "$name" "$tested"
+	else
+		failed=$((failed + tested - passing))
+		failures+=("$name")
+		printf '  FAIL  %s (%s of %s tests failed)   (log: %s)\n' "$name" \
+			$((tested - passing)) "$tested" "$log"
+		grep -a -E '^\[----\]|FAIL|CRASH|TIMEOUT' "$log" | sed 's/^/        | /' | head -n 40
+	fi
+}
+
+echo "Toolkit and server suites:"
+for t in "$BIN"/test_*; do
+	[ -x "$t" ] && criterion_suite "$t"
+done
+
+for dir in labs/[0-9][0-9]-*/; do
+	dir=${dir%/}
+	name=${dir#labs/}
+	n=${name%%-*}
+	n=${n#0}
+	echo "Lab $n ($name):"
+
+	log=$LOGS/check$n-solution.log
+	limit 600 "$BIN/check$n-solution" >"$log" 2>&1
+	record "lab $n: checker passes on solutions/$name" $? "$log"
+
+	log=$LOGS/check$n-handout.log
+	limit 600 "$BIN/check$n" --expect-not-done >"$log" 2>&1
+	record "lab $n: checker fails every check on the untouched handout" $? "$log"
+
+	log=$LOGS/lab$n-handout.log
+	limit 300 "$BIN/lab$n" --quick --no-plot >"$log" 2>&1 &&
+		grep -q 'not done yet' "$log"
+	record "lab $n: handout program runs in --quick mode and names what is not done" $? "$log"
+
+	log=$LOGS/solution$n.log
+	json=$BUILD/test-out/lab$n.json
+	rm -f "$json"
+	limit 300 "$BIN/solution$n" --quick --no-plot --json "$json" >"$log" 2>&1 &&
+		grep -q '"experiments"' "$json" && ! grep -q '"measured":false' "$json" &&
+		! grep -q 'not done yet' "$log"
+	record "lab $n: reference program runs in --quick mode, every experiment measured" $? "$log"
+
+	log=$LOGS/lab$n-badopt.log
+	limit 30 "$BIN/lab$n" --no-such-option >"$log" 2>&1
+	status=$?
+	[ $status -eq 2 ] && grep -q 'usage:' "$log"
+	record "lab $n: a bad option gets a one-line error, the usage and exit 2" $? "$log"
+
+	if [ -x "tests/lab$n-extra.sh" ]; then
+		log=$LOGS/lab$n-extra.log
+		BUILD=$BUILD MAKE=${MAKE:-make} limit 900 "tests/lab$n-extra.sh" >"$log" 2>&1
+		record "lab $n: extra checks (tests/lab$n-extra.sh)" $? "$log"
+	fi
+done
+
+# Nothing may be left running: no server, no lab child.
+log=$LOGS/leftovers.log
+sleep 0.5
+pgrep -a -f "$BIN/" >"$log" 2>&1
+[ ! -s "$log" ]
+record "no process from $BIN left running after the suite" $? "$log"
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "Failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
