@@ -127,11 +127,14 @@ void wb_http_client_free(struct wb_http_client *c)
 	free(c);
 }
 
-/* Fill res->error with "GET <url>: <reason>". */
+/* Fill res->error with "GET <url>: <reason>", ending in "..." if cut short. */
 static void describe_failure(struct wb_http_result *res, const char *url,
 			     const char *reason)
 {
-	snprintf(res->error, sizeof res->error, "GET %s: %s", url, reason);
+	size_t cap = sizeof res->error;
+	int n = snprintf(res->error, cap, "GET %s: %s", url, reason);
+	if (n >= 0 && (size_t)n >= cap)
+		memcpy(res->error + cap - 4, "...", 4);
 }
 
 int wb_http_get(struct wb_http_client *c, const char *url,

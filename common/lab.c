@@ -7,6 +7,7 @@
 #include "timing.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
 		  const char *title, int argc, char **argv)
@@ -24,19 +25,43 @@ void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number
 	fflush(stdout);
 }
 
+/* gnuplot draws one series per kind of work: list the kinds present, and the top worker. */
+static void describe_spans(const struct wb_timeline *tl, char *kinds, size_t cap, int *maxworker)
+{
+	kinds[0] = '\0';
+	*maxworker = 0;
+	for (size_t i = 0; i < wb_timeline_count(tl); i++) {
+		const struct wb_span *s = wb_timeline_span(tl, i);
+		if (!s)
+			continue;
+		if (s->worker > *maxworker)
+			*maxworker = s->worker;
+		char word[32];
+		snprintf(word, sizeof word, " %s ", s->kind);
+		char padded[512];
+		snprintf(padded, sizeof padded, " %s ", kinds);
+		if (!strstr(padded, word) && strlen(kinds) + strlen(s->kind) + 2 < cap)
+			snprintf(kinds + strlen(kinds), cap - strlen(kinds), "%s%s", *kinds ? " " : "",
+				 s->kind);
+	}
+}
+
 void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const char *name,
 		     const char *title)
 {
-	char dat[4096], png[4096], file[256];
+	char dat[4096], png[4096], file[256], kinds[256], extra[512];
+	int maxworker;
 	snprintf(file, sizeof file, "%s.dat", name);
 	wb_out_path(dat, sizeof dat, lab->number, file);
 	snprintf(file, sizeof file, "%s.png", name);
 	wb_out_path(png, sizeof png, lab->number, file);
 	if (wb_timeline_write(tl, dat) != 0)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
+	describe_spans(tl, kinds, sizeof kinds, &maxworker);
+	snprintf(extra, sizeof extra, "kinds='%s'; maxworker=%d", kinds, maxworker);
 	struct wb_plot plot = {
 		.script = "timeline.gp", .datafile = dat, .png = png, .title = title,
-		.terminal = !lab->opt.no_plot,
+		.terminal = !lab->opt.no_plot, .extra = extra,
 	};
 	wb_plot_draw(&plot);
 }

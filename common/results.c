@@ -104,18 +104,33 @@ void wb_results_print(const struct wb_results *r, FILE *out)
 				"-", "-", "-", row->note);
 			continue;
 		}
-		char ideal[16] = "-", speedup[16] = "-", eff[16] = "-";
+		char cpu[16] = "-", ideal[16] = "-", speedup[16] = "-", eff[16] = "-";
+		if (row->cpu_s >= 0)
+			snprintf(cpu, sizeof cpu, "%.3f", row->cpu_s);
 		if (row->ideal_s > 0)
 			snprintf(ideal, sizeof ideal, "%.3f", row->ideal_s);
 		if (row->speedup > 0)
 			snprintf(speedup, sizeof speedup, "%.2fx", row->speedup);
 		if (row->efficiency > 0)
 			snprintf(eff, sizeof eff, "%.2f", row->efficiency);
-		fprintf(out, "  %-28s %9.3f %9.3f %9s %8s %10s   %s\n", row->name, row->wall_s,
-			row->cpu_s, ideal, speedup, eff, row->note);
+		fprintf(out, "  %-28s %9.3f %9s %9s %8s %10s   %s\n", row->name, row->wall_s, cpu,
+			ideal, speedup, eff, row->note);
 	}
 	fprintf(out, "\n  speedup = baseline wall / wall;  efficiency = ideal / wall (1.00 is perfect)\n");
 	fflush(out);
+}
+
+/* A short label for the plot's axis: the text in the last parentheses of the
+ * name ("pool of 4 (2.2)" -> "2.2"), else its first word. */
+static void write_label(FILE *f, const char *name)
+{
+	const char *open = strrchr(name, '('), *close = open ? strchr(open, ')') : NULL;
+	if (open && close && close > open + 1) {
+		fprintf(f, "%.*s", (int)(close - open - 1), open + 1);
+		return;
+	}
+	size_t n = strcspn(name, " ,\t");
+	fprintf(f, "%.*s", (int)(n ? n : 1), n ? name : "?");
 }
 
 /* Names go into whitespace-separated data files: replace blanks with '_'. */
@@ -130,7 +145,7 @@ int wb_results_write_dat(const struct wb_results *r, const char *path)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "# lab %d, %d cores\n# index name wall_s cpu_s ideal_s speedup efficiency\n",
+	fprintf(f, "# lab %d, %d cores\n# index name wall_s cpu_s ideal_s speedup efficiency label\n",
 		r->lab, r->cores);
 	int index = 0;
 	for (int i = 0; i < r->nrows; i++) {
@@ -139,8 +154,10 @@ int wb_results_write_dat(const struct wb_results *r, const char *path)
 			continue;
 		fprintf(f, "%d ", index++);
 		write_word(f, row->name);
-		fprintf(f, " %.6f %.6f %.6f %.4f %.4f\n", row->wall_s, row->cpu_s, row->ideal_s,
+		fprintf(f, " %.6f %.6f %.6f %.4f %.4f ", row->wall_s, row->cpu_s, row->ideal_s,
 			row->speedup, row->efficiency);
+		write_label(f, row->name);
+		fputc('\n', f);
 	}
 	return fclose(f);
 }
@@ -199,7 +216,10 @@ int wb_results_write_json(const struct wb_results *r, const char *path)
 		fprintf(f, ",\"measured\":true,\"wall_s\":");
 		write_json_number(f, row->wall_s);
 		fprintf(f, ",\"cpu_s\":");
-		write_json_number(f, row->cpu_s);
+		if (row->cpu_s >= 0)
+			write_json_number(f, row->cpu_s);
+		else
+			fputs("null", f);
 		fprintf(f, ",\"ideal_s\":");
 		if (row->ideal_s > 0)
 			write_json_number(f, row->ideal_s);

@@ -22,7 +22,7 @@ struct wb_row {
 	char name[40];
 	int measured;         /* 0: not run (see note) */
 	double wall_s;
-	double cpu_s;
+	double cpu_s;         /* < 0: not measured for this row */
 	double ideal_s;       /* <= 0: no ideal defined for this row */
 	double speedup;       /* baseline wall / this wall (0 if no baseline) */
 	double efficiency;    /* ideal / wall (0 if no ideal) */

@@ -6,4 +6,4 @@ set ylabel (exists("ylabel") ? ylabel : "seconds")
 set yrange [0:*]
 if (exists("logx") && logx) { set logscale x 2 }
 plot datafile using 1:2 with linespoints pt 7 title "measured", \
-     '' using 1:3 with steps dt 2 title "ideal"
+     '' using 1:3 with linespoints dt 2 pt 6 title "ideal"

@@ -1,15 +1,14 @@
-# timeline.gp - a Gantt chart: one bar per unit of work, one line per worker.
+# timeline.gp - a Gantt chart: one bar per unit of work, one row per worker.
 # Data (common/timeline.c): worker task kind start_s end_s
+# Set by the caller: kinds (e.g. 'fetch cpu'), maxworker (the highest worker number).
 load plotsdir.'/setup.gp'
 set xlabel "seconds since the experiment began"
 set ylabel "worker"
-set yrange [-0.7:*] reverse
-set offsets 0, 0, 0.7, 0
+set yrange [maxworker + 0.6 : -0.6]
 set ytics 1
-set style arrow 1 nohead lw 8 lc rgb "#3070b0"
-if (exists("outfile") && strlen(outfile) > 0) {
-    # colour by task, so neighbouring bars can be told apart
-    plot datafile using 4:1:($5-$4):(0):($2 % 8) with vectors nohead lw 10 lc variable notitle
-} else {
-    plot datafile using 4:1:($5-$4):(0) with vectors nohead notitle
-}
+set xrange [0:*]
+set style fill solid 0.7 border -1
+# One series per kind of work, so each kind gets its own colour (or character).
+plot for [k in kinds] datafile \
+     using (($4+$5)/2):(strcol(3) eq k ? $1 : NaN):4:5:($1-0.3):($1+0.3) \
+     with boxxyerror title k

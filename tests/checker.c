@@ -7,7 +7,7 @@
  *   checkN --expect-not-done for make test on the untouched handout: exit 0 only if
  *                            every check FAILS (proof that no check passes vacuously)
  *
- * Criterion's own options (e.g. --filter ex1_2/*) still work.
+ * Criterion's own options (e.g. --filter) still work.
  */
 #include "checker.h"
 
@@ -22,6 +22,7 @@
 enum verdict { PASSED, NOT_DONE, FAILING, TIMED_OUT, CRASHED };
 
 struct outcome {
+	const struct criterion_test_stats *stats;
 	char exercise[8];     /* "1.2", from the suite name ex1_2 */
 	char test[64];
 	enum verdict verdict;
@@ -48,12 +49,16 @@ static const char *first_failed_message(const struct criterion_test_stats *stats
 	return stats->message;
 }
 
-/* Runs in the runner process after each test's process has ended. */
-ReportHook(POST_TEST)(struct criterion_test_stats *stats)
+/* Record one test's outcome; a test reported twice (crash, then post-test) counts once. */
+static void record_outcome(struct criterion_test_stats *stats)
 {
+	for (int i = 0; i < noutcomes; i++)
+		if (outcomes[i].stats == stats)
+			return;
 	if (noutcomes == MAX_TESTS)
 		return;
 	struct outcome *o = &outcomes[noutcomes++];
+	o->stats = stats;
 	exercise_of(stats->test->category, o->exercise, sizeof o->exercise);
 	snprintf(o->test, sizeof o->test, "%s", stats->test->name);
 	const char *msg = first_failed_message(stats);
@@ -76,6 +81,18 @@ ReportHook(POST_TEST)(struct criterion_test_stats *stats)
 		o->verdict = FAILING;
 		snprintf(o->why, sizeof o->why, "%s", msg ? msg : "failed");
 	}
+}
+
+/* Both run in the runner process, after a test's own process has ended:
+ * POST_TEST for tests that finished or timed out, TEST_CRASH for crashes. */
+ReportHook(POST_TEST)(struct criterion_test_stats *stats)
+{
+	record_outcome(stats);
+}
+
+ReportHook(TEST_CRASH)(struct criterion_test_stats *stats)
+{
+	record_outcome(stats);
 }
 
 /* The worst verdict of an exercise's tests decides the exercise's. */
@@ -108,10 +125,19 @@ static const char *verdict_word(enum verdict v)
 	return "?";
 }
 
+/* checkN-solution checks the reference file, not the student's. */
+static int checking_solution;
+
 static int report(void)
 {
 	const struct wb_check_lab *lab = &wb_check_lab;
-	printf("\nLab %d: %s - checking %s\n\n", lab->number, lab->title, lab->file);
+	const char *file = lab->file;
+	char solution_file[256];
+	if (checking_solution && strncmp(file, "labs/", 5) == 0) {
+		snprintf(solution_file, sizeof solution_file, "solutions/%s", file + 5);
+		file = solution_file;
+	}
+	printf("\nLab %d: %s - checking %s\n\n", lab->number, lab->title, file);
 	int done = 0;
 	for (int k = 0; k < lab->count; k++) {
 		const struct wb_check_exercise *ex = &lab->exercises[k];
@@ -189,6 +215,8 @@ int main(int argc, char **argv)
 	}
 	argc = kept;
 	argv[argc] = NULL;
+	size_t len = strlen(argv[0]);
+	checking_solution = len > 9 && strcmp(argv[0] + len - 9, "-solution") == 0;
 
 	/* The placeholders' "not done yet" lines would drown the report. */
 	setenv("WB_QUIET_TODO", "1", 1);

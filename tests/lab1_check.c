@@ -176,7 +176,7 @@ static int failing_work(void *arg)
 	return 7;
 }
 
-Test(ex1_4, waiting_is_io_bound, .timeout = 20)
+Test(ex1_4, waiting_is_io_bound, .timeout = 10)
 {
 	double seconds = 0.3;
 	struct workload_profile p = { .kind = WORKLOAD_CPU_BOUND };
@@ -192,7 +192,7 @@ Test(ex1_4, waiting_is_io_bound, .timeout = 20)
 		  "exercise 1.4: a sleep (cpu share %.2f) must be classified I/O-bound", p.cpu_share);
 }
 
-Test(ex1_4, computing_is_cpu_bound, .timeout = 20)
+Test(ex1_4, computing_is_cpu_bound, .timeout = 10)
 {
 	double seconds = 0.3;
 	struct workload_profile p = { .kind = WORKLOAD_IO_BOUND };
@@ -207,7 +207,7 @@ Test(ex1_4, computing_is_cpu_bound, .timeout = 20)
 		  p.cpu_share);
 }
 
-Test(ex1_4, passes_failure_through, .timeout = 20)
+Test(ex1_4, passes_failure_through, .timeout = 10)
 {
 	struct workload_profile p = { 0 };
 	int rc = profile_workload(failing_work, NULL, &p);
