@@ -116,9 +116,12 @@ $(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
 
 # --- Top-level targets -------------------------------------------------------
 .DEFAULT_GOAL := all
-.PHONY: all server test bench bench-server demo status clean help
+.PHONY: all solutions server test bench bench-server demo status clean help
 
 all: $(BIN)/labserver $(TEST_SUITES:%=$(BIN)/%) $(BENCH_PROGS:%=$(BIN)/%) $(LAB_PROGS)
+
+# The reference programs and the server alone (the sanitizer builds of make test use it).
+solutions: $(BIN)/labserver $(LAB_NUMS:%=$(BIN)/solution%)
 
 server: $(BIN)/labserver
 	$(BIN)/labserver $(ARGS)

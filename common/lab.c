@@ -66,26 +66,25 @@ void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const cha
 	wb_plot_draw(&plot);
 }
 
-void wb_lab_sweep(struct wb_lab *lab, const char *name, const char *title, const char *xlabel,
-		  const char *ylabel, const double *x, const double *measured, const double *ideal,
-		  int rows)
+void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
 {
 	char dat[4096], png[4096], file[256], extra[512];
-	snprintf(file, sizeof file, "%s.dat", name);
+	snprintf(file, sizeof file, "%s.dat", sw->name);
 	wb_out_path(dat, sizeof dat, lab->number, file);
-	snprintf(file, sizeof file, "%s.png", name);
+	snprintf(file, sizeof file, "%s.png", sw->name);
 	wb_out_path(png, sizeof png, lab->number, file);
 	FILE *f = fopen(dat, "w");
 	if (!f)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
-	fprintf(f, "# %s: x measured ideal\n", title);
-	for (int i = 0; i < rows; i++)
-		fprintf(f, "%g %.6f %.6f\n", x[i], measured[i], ideal[i]);
+	fprintf(f, "# %s: x measured ideal\n", sw->title);
+	for (int i = 0; i < sw->rows; i++)
+		fprintf(f, "%g %.6f %.6f\n", sw->x[i], sw->measured[i], sw->ideal[i]);
 	if (fclose(f) != 0)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
-	snprintf(extra, sizeof extra, "xlabel='%s'; ylabel='%s'", xlabel, ylabel);
+	snprintf(extra, sizeof extra, "xlabel='%s'; ylabel='%s'; logx=%d; mark=%g", sw->xlabel,
+		 sw->ylabel, sw->logx, sw->mark);
 	struct wb_plot plot = {
-		.script = "sweep.gp", .datafile = dat, .png = png, .title = title,
+		.script = "sweep.gp", .datafile = dat, .png = png, .title = sw->title,
 		.terminal = !lab->opt.no_plot, .extra = extra,
 	};
 	wb_plot_draw(&plot);

@@ -32,10 +32,18 @@ void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number
 void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const char *name,
 		     const char *title);
 
-/* Draw a sweep: `rows` lines of "x measured ideal" written to out/labN/<name>.dat. */
-void wb_lab_sweep(struct wb_lab *lab, const char *name, const char *title, const char *xlabel,
-		  const char *ylabel, const double *x, const double *measured, const double *ideal,
-		  int rows);
+/* A measurement against a parameter, with the ideal beside it. */
+struct wb_sweep {
+	const char *name;      /* file name: out/labN/<name>.dat and .png */
+	const char *title, *xlabel, *ylabel;
+	const double *x, *measured, *ideal;
+	int rows;
+	int logx;              /* logarithmic x axis */
+	double mark;           /* > 0: a vertical line at this x (e.g. a break-even point) */
+};
+
+/* Write the sweep's rows ("x measured ideal") and draw them. */
+void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sweep);
 
 /* Print the table, write results.dat (and --json), draw the bar chart.
  * Returns the exit status for main: 0. */

@@ -89,8 +89,18 @@ static void print_help(const struct wb_lab_spec *spec, const struct wb_options *
 		switch (docs[i].opt.val) {
 		case OPT_REQUESTS: printf(" (default %d)", d->requests); break;
 		case OPT_DELAY: printf(" (default %g)", d->delay); break;
-		case OPT_TASKS: printf(" (default %d)", d->tasks); break;
-		case OPT_WORKERS: printf(" (default %d)", d->workers); break;
+		case OPT_TASKS:
+			if (d->tasks)
+				printf(" (default %d)", d->tasks);
+			else
+				printf(" (default: twice the cores)");
+			break;
+		case OPT_WORKERS:
+			if (d->workers)
+				printf(" (default %d)", d->workers);
+			else
+				printf(" (default: the cores)");
+			break;
 		case OPT_REPEAT: printf(" (default %d)", d->repeat); break;
 		case OPT_TASK_MS: printf(" (default %g)", d->task_ms); break;
 		default: break;

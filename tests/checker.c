@@ -13,9 +13,13 @@
 
 #include <criterion/hooks.h>
 #include <criterion/options.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TESTS 128
 
@@ -200,6 +204,44 @@ static int expect_not_done(void)
 	return passed == 0 && noutcomes > 0 ? 0 : 1;
 }
 
+/*
+ * A timed-out test is killed, but processes it forked may live on (a pool
+ * worker blocked on a pipe nobody will close).  Criterion starts each test
+ * in a session of its own, so such an orphan runs our executable in a
+ * session whose leader (the killed test) is gone: after the run, stop every
+ * such process, so that no check leaves one behind.
+ */
+static int stop_leftover_processes(void)
+{
+	char self_exe[4096], exe[4096], path[64];
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	if (n <= 0)
+		return 0;
+	self_exe[n] = '\0';
+	int stopped = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		pid_t sid = getsid(pid);
+		if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
+			continue;	/* our own session, or its test is still alive */
+		snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+		n = readlink(path, exe, sizeof exe - 1);
+		if (n <= 0)
+			continue;
+		exe[n] = '\0';
+		if (strcmp(exe, self_exe) == 0 && kill(pid, SIGKILL) == 0)
+			stopped++;
+	}
+	closedir(d);
+	return stopped;
+}
+
 int main(int argc, char **argv)
 {
 	enum { REPORT, STATUS, EXPECT_NOT_DONE } mode = REPORT;
@@ -233,6 +275,10 @@ int main(int argc, char **argv)
 	criterion_options.always_succeed = true;
 	criterion_run_all_tests(tests);
 	criterion_finalize(tests);
+	int leftovers = stop_leftover_processes();
+	if (leftovers > 0 && mode != STATUS)
+		printf("  (%d process%s left behind by the checks %s stopped)\n", leftovers,
+		       leftovers == 1 ? "" : "es", leftovers == 1 ? "was" : "were");
 
 	switch (mode) {
 	case STATUS: return status_line();

@@ -15,6 +15,10 @@ mkdir -p "$LOGS"
 export LAB_OUT=$BUILD/test-out   # plots and data from test runs stay in build/
 unset LAB_URL                    # every program starts its own server
 
+# Programs of ours already running (a `make server` in another terminal) are not ours to judge.
+ours() { pgrep -f "$BUILD/([a-z]+/)?bin/" | sort; }
+running_before=$(ours)
+
 passed=0
 failed=0
 failures=()
@@ -69,6 +73,14 @@ for t in "$BIN"/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
 done
 
+# The reference programs again, built with each sanitizer: a data race or a
+# memory error in the solutions (or the toolkit) fails the suite.
+for san in thread address; do
+	log=$LOGS/build-$san.log
+	limit 600 ${MAKE:-make} -s -j2 BUILD="$BUILD/$san" SANITIZE=$san solutions >"$log" 2>&1
+	record "the reference programs build with -fsanitize=$san" $? "$log"
+done
+
 for dir in labs/[0-9][0-9]-*/; do
 	dir=${dir%/}
 	name=${dir#labs/}
@@ -97,6 +109,13 @@ for dir in labs/[0-9][0-9]-*/; do
 		! grep -q 'not done yet' "$log"
 	record "lab $n: reference program runs in --quick mode, every experiment measured" $? "$log"
 
+	for san in thread address; do
+		log=$LOGS/solution$n-$san.log
+		limit 600 "$BUILD/$san/bin/solution$n" --quick --no-plot >"$log" 2>&1 &&
+			! grep -q -E 'WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer' "$log"
+		record "lab $n: reference program clean under -fsanitize=$san" $? "$log"
+	done
+
 	log=$LOGS/lab$n-badopt.log
 	limit 30 "$BIN/lab$n" --no-such-option >"$log" 2>&1
 	status=$?
@@ -113,9 +132,11 @@ done
 # Nothing may be left running: no server, no lab child.
 log=$LOGS/leftovers.log
 sleep 0.5
-pgrep -a -f "$BIN/" >"$log" 2>&1
+comm -13 <(echo "$running_before") <(ours) | while read -r pid; do
+	ps -o pid=,args= -p "$pid"
+done >"$log" 2>&1
 [ ! -s "$log" ]
-record "no process from $BIN left running after the suite" $? "$log"
+record "no process from $BUILD left running after the suite" $? "$log"
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

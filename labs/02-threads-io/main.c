@@ -203,8 +203,12 @@ static void sweep_workers(struct wb_lab *lab, const char *const *urls, struct wb
 		free(run.results);
 		rows++;
 	}
-	wb_lab_sweep(lab, "workers", "Lab 2: time vs pool size (your predicted staircase dashed)",
-		     "workers", "seconds", x, measured, predicted, rows);
+	struct wb_sweep sweep = {
+		.name = "workers", .title = "Lab 2: time vs pool size (dashed: your predicted staircase)",
+		.xlabel = "workers", .ylabel = "seconds",
+		.x = x, .measured = measured, .ideal = predicted, .rows = rows,
+	};
+	wb_lab_sweep(lab, &sweep);
 }
 
 static void thread_costs(void)
