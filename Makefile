@@ -17,7 +17,7 @@ ARGS     ?=
 # The project's own flags are always on, whatever CFLAGS says.
 WB_CFLAGS := -std=c11 -Wall -Wextra -Werror -pthread -D_GNU_SOURCE -Icommon -MMD -MP \
              -DWB_SOURCE_DIR='"$(CURDIR)"'
-WB_LDFLAGS := -pthread
+WB_LDFLAGS := -pthread -Wl,--as-needed
 ifneq ($(SANITIZE),)
 WB_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 WB_LDFLAGS += -fsanitize=$(SANITIZE)
@@ -110,6 +110,13 @@ solution$(1): $(BIN)/solution$(1) $(BIN)/labserver
 	$(BIN)/solution$(1) $$(ARGS)
 check$(1): $(BIN)/check$(1) $(BIN)/labserver
 	@tests/check.sh $(BIN)/check$(1)
+
+# A lab may carry a companion in Python (labs/NN-name/python/run.sh): make labN-python.
+ifneq ($(wildcard labs/$(2)/python/run.sh),)
+.PHONY: lab$(1)-python
+lab$(1)-python: $(BIN)/labserver
+	@BUILD=$(BUILD) labs/$(2)/python/run.sh $$(ARGS)
+endif
 endef
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_rules,$(call lab_num,$(d)),$(d))))
 $(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)

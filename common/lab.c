@@ -3,7 +3,6 @@
 
 #include "check.h"
 #include "plot.h"
-#include "server.h"
 #include "timing.h"
 
 #include <stdio.h>
@@ -18,8 +17,8 @@ void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number
 	printf("Lab %d: %s  (%d cores on this machine%s)\n", number, title, wb_cores(),
 	       lab->opt.quick ? ", quick settings" : "");
 	lab->url = NULL;
-	if (spec->accepts & WB_OPT_URL) {
-		lab->url = wb_server_url(lab->opt.url);
+	if (spec->server) {
+		lab->url = spec->server(lab->opt.url);
 		printf("server: %s\n", lab->url);
 	}
 	fflush(stdout);

@@ -18,12 +18,12 @@
 struct wb_lab {
 	int number;
 	struct wb_options opt;
-	const char *url;             /* the server's base URL (NULL if the lab takes no --url) */
+	const char *url;             /* the server's base URL (NULL if the lab has no server) */
 	struct wb_results results;
 };
 
 /* Parse the options, print the header (lab, cores), start or find the server
- * if the lab accepts --url.  Exits 2 on bad options. */
+ * if the spec names one.  Exits 2 on bad options. */
 void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
 		  const char *title, int argc, char **argv);
 

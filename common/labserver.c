@@ -956,6 +956,11 @@ static void resume_accepting(evutil_socket_t fd, short what, void *arg)
 	CHECK_SYS(evconnlistener_enable(s->listener));
 }
 
+/* evhttp_bind_listener() takes the listener's callback argument for itself
+ * (it passes its evhttp to its own accept callback), so the error callback
+ * below, which gets the same argument, finds our server through this. */
+static struct server *listening_server;
+
 /*
  * accept() failed, most likely with EMFILE or ENFILE: no descriptor left for
  * the new connection.  The connection stays queued in the kernel, so the
@@ -964,13 +969,14 @@ static void resume_accepting(evutil_socket_t fd, short what, void *arg)
  * Instead, stop listening for a moment; as the clients we are serving
  * finish, descriptors come free, and the queued connections get their turn.
  */
-static void on_accept_error(struct evconnlistener *listener, void *arg)
+static void on_accept_error(struct evconnlistener *listener, void *unused)
 {
-	struct server *s = arg;
+	(void)unused;
+	struct server *s = listening_server;
 	int err = EVUTIL_SOCKET_ERROR();
 
 	if (s->stats.accept_pauses++ == 0)
-		fprintf(stderr, "labserver: accept: %s; pausing accepts for %d ms "
+		fprintf(stderr, "labserver: accept: %s; pausing accepts for %d ms at a time "
 			"(counted in /stats accept_pauses)\n", wb_strerror(err), ACCEPT_PAUSE_MS);
 	CHECK_SYS(evconnlistener_disable(listener));
 	struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
@@ -1119,8 +1125,9 @@ static void start_listening(struct server *s, const struct options *opt)
 		DIE("cannot listen on %s port %ld: %s", opt->bind_address, opt->port,
 		    wb_strerror(errno));
 	CHECK_PTR(evhttp_bind_listener(s->http, s->listener));   /* http owns it now */
-	evconnlistener_set_error_cb(s->listener, on_accept_error);
 	s->accept_resume = CHECK_PTR(evtimer_new(s->base, resume_accepting, s));
+	listening_server = s;
+	evconnlistener_set_error_cb(s->listener, on_accept_error);
 }
 
 static void server_start(struct server *s, const struct options *opt)

@@ -17,9 +17,11 @@
 #define MAX_WORKERS 10000
 #define MAX_REPEAT 1000
 #define MAX_TASK_MS 60000.0
+#define MIN_INTERVAL_MS 0.05
+#define MAX_INTERVAL_MS 1000.0
 
 enum { OPT_URL = 256, OPT_REQUESTS, OPT_DELAY, OPT_TASKS, OPT_WORKERS, OPT_REPEAT,
-       OPT_TASK_MS, OPT_QUICK, OPT_JSON, OPT_NO_PLOT, OPT_SEED, OPT_HELP };
+       OPT_TASK_MS, OPT_INTERVAL, OPT_QUICK, OPT_JSON, OPT_NO_PLOT, OPT_SEED, OPT_HELP };
 
 struct option_doc {
 	unsigned bit;     /* 0: always accepted */
@@ -43,6 +45,8 @@ static const struct option_doc docs[] = {
 	  "measured repetitions of each experiment" },
 	{ WB_OPT_TASK_MS, { "task-ms", required_argument, NULL, OPT_TASK_MS }, "MS",
 	  "CPU time of one task, in milliseconds (calibrated on this machine)" },
+	{ WB_OPT_INTERVAL, { "interval", required_argument, NULL, OPT_INTERVAL }, "MS",
+	  "switch interval of the simulated GIL, in milliseconds" },
 	{ 0, { "quick", no_argument, NULL, OPT_QUICK }, NULL,
 	  "small, fast settings (for tests and demos)" },
 	{ 0, { "json", required_argument, NULL, OPT_JSON }, "FILE",
@@ -103,6 +107,7 @@ static void print_help(const struct wb_lab_spec *spec, const struct wb_options *
 			break;
 		case OPT_REPEAT: printf(" (default %d)", d->repeat); break;
 		case OPT_TASK_MS: printf(" (default %g)", d->task_ms); break;
+		case OPT_INTERVAL: printf(" (default %g)", d->interval_ms); break;
 		default: break;
 		}
 		printf("\n");
@@ -157,7 +162,7 @@ static void check_url(const struct wb_lab_spec *spec, const char *url)
 
 /* Fields set on the command line win over the quick settings. */
 struct explicit_set {
-	int requests, delay, tasks, workers, repeat, task_ms;
+	int requests, delay, tasks, workers, repeat, task_ms, interval_ms;
 };
 
 void wb_options_parse(const struct wb_lab_spec *spec, int argc, char **argv,
@@ -202,6 +207,11 @@ void wb_options_parse(const struct wb_lab_spec *spec, int argc, char **argv,
 			o.task_ms = parse_double(spec, "task-ms", optarg, 0.001, MAX_TASK_MS);
 			set.task_ms = 1;
 			break;
+		case OPT_INTERVAL:
+			o.interval_ms = parse_double(spec, "interval", optarg, MIN_INTERVAL_MS,
+						     MAX_INTERVAL_MS);
+			set.interval_ms = 1;
+			break;
 		case OPT_QUICK: o.quick = 1; break;
 		case OPT_JSON: o.json = optarg; break;
 		case OPT_NO_PLOT: o.no_plot = 1; break;
@@ -225,6 +235,7 @@ void wb_options_parse(const struct wb_lab_spec *spec, int argc, char **argv,
 		if (!set.workers) o.workers = spec->quick.workers;
 		if (!set.repeat) o.repeat = spec->quick.repeat;
 		if (!set.task_ms) o.task_ms = spec->quick.task_ms;
+		if (!set.interval_ms) o.interval_ms = spec->quick.interval_ms;
 	}
 	*out = o;
 }

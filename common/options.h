@@ -19,6 +19,7 @@ enum {
 	WB_OPT_WORKERS = 1u << 4,   /* --workers N     threads or processes to use */
 	WB_OPT_REPEAT = 1u << 5,    /* --repeat N      measured repetitions */
 	WB_OPT_TASK_MS = 1u << 6,   /* --task-ms MS    CPU time per task */
+	WB_OPT_INTERVAL = 1u << 7,  /* --interval MS   a GIL's switch interval */
 };
 
 struct wb_options {
@@ -29,6 +30,7 @@ struct wb_options {
 	int workers;
 	int repeat;
 	double task_ms;
+	double interval_ms;
 	int quick;         /* --quick: small, fast settings (tests and demos) */
 	const char *json;  /* --json FILE: also write the results as JSON */
 	int no_plot;       /* --no-plot: no plot in the terminal (the PNG is still written) */
@@ -41,6 +43,11 @@ struct wb_lab_spec {
 	unsigned accepts;            /* WB_OPT_* bits */
 	struct wb_options defaults;  /* normal settings */
 	struct wb_options quick;     /* settings for --quick (numeric fields only) */
+	/* Labs that talk HTTP set this to wb_server_url (server.h): it finds or
+	 * starts the server.  Through a pointer, so that labs without a server
+	 * do not link libcurl at all (lab 3 measures fork, whose cost grows with
+	 * every library mapped into the process). */
+	const char *(*server)(const char *explicit_url);
 };
 
 /* Parse argv into *out.  Exits 0 after --help, 2 after a bad option or value. */

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -140,13 +141,32 @@ static size_t read_until_close(int fd, char *buf, size_t cap, double timeout_s)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (CHECK_SYS(poll(&p, 1, left_ms)) == 0)
 			break;
-		ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
+		ssize_t n = read(fd, buf + used, cap - 1 - used);      /* sockets and pipes */
 		if (n <= 0)
 			break;          /* EOF, or reset: either way the server is done */
 		used += (size_t)n;
 	}
 	buf[used] = '\0';
 	return used;
+}
+
+/* One line from fd, without waiting for EOF (the writer keeps its end
+ * open), and for at most timeout_s. */
+static void read_line(int fd, char *line, size_t cap, double timeout_s)
+{
+	size_t used = 0;
+	double deadline = now_s() + timeout_s;
+	while (used < cap - 1 && (used == 0 || line[used - 1] != '\n')) {
+		int left_ms = (int)((deadline - now_s()) * 1000);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (left_ms <= 0 || CHECK_SYS(poll(&p, 1, left_ms)) == 0)
+			break;
+		ssize_t got = CHECK_SYS(read(fd, line + used, cap - 1 - used));
+		if (got == 0)
+			break;
+		used += (size_t)got;
+	}
+	line[used] = '\0';
 }
 
 /* Send request on a new connection, read the whole response; returns its status. */
@@ -184,6 +204,17 @@ struct spawned {
 	int port;
 };
 
+/* In a forked child about to exec labserver: die with the test (even if it
+ * is killed, say by its .timeout), and keep none of its descriptors, which
+ * would hold the test runner's pipes open. */
+static void child_dies_with_test(pid_t test)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != test)
+		_exit(126);
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+}
+
 /* Start labserver with up to two extra arguments; max_fds > 0 also lowers
  * its descriptor limit (hard and soft) before exec. */
 static void spawn_labserver(struct spawned *s, const char *arg1, const char *arg2, rlim_t max_fds)
@@ -192,6 +223,7 @@ static void spawn_labserver(struct spawned *s, const char *arg1, const char *arg
 	labserver_path(path, sizeof path);
 	int out[2];
 	CHECK_SYS(pipe2(out, O_CLOEXEC));
+	pid_t test = getpid();
 	s->pid = CHECK_SYS(fork());
 	if (s->pid == 0) {
 		struct rlimit limit = { max_fds, max_fds };
@@ -199,14 +231,15 @@ static void spawn_labserver(struct spawned *s, const char *arg1, const char *arg
 			_exit(126);
 		if (dup2(out[1], STDOUT_FILENO) == -1)
 			_exit(126);
+		child_dies_with_test(test);
 		execl(path, "labserver", "--port", "0", arg1, arg2, (char *)NULL);
 		_exit(127);
 	}
 	CHECK_SYS(close(out[1]));
 	char line[256];
-	size_t n = read_until_close(out[0], line, sizeof line, 5);
+	read_line(out[0], line, sizeof line, 5);
 	CHECK_SYS(close(out[0]));
-	cr_assert(n > 0 && strchr(line, '\n'), "labserver printed no URL line");
+	cr_assert(strchr(line, '\n'), "labserver printed no URL line");
 	*strchr(line, '\n') = '\0';
 	snprintf(s->url, sizeof s->url, "%s", line);
 	s->port = url_port(s->url);
@@ -244,10 +277,12 @@ static int run_labserver(const char *arg, char *out, size_t cap)
 	labserver_path(path, sizeof path);
 	int pipefd[2];
 	CHECK_SYS(pipe2(pipefd, O_CLOEXEC));
+	pid_t test = getpid();
 	pid_t pid = CHECK_SYS(fork());
 	if (pid == 0) {
 		if (dup2(pipefd[1], STDOUT_FILENO) == -1 || dup2(pipefd[1], STDERR_FILENO) == -1)
 			_exit(126);
+		child_dies_with_test(test);
 		execl(path, "labserver", arg, (char *)NULL);
 		_exit(127);
 	}
@@ -715,8 +750,8 @@ Test(load, idle_timeout_spares_waiting_requests, .timeout = 30)
 	char response[4096];
 
 	/* A legitimate wait on the server's side outlasts the idle timeout. */
-	cr_assert_eq(raw_get(s.port, "/delay/2.5", response, sizeof response), 200, "%s", response);
-	cr_assert_eq(raw_get(s.port, "/drip?duration=2.5&numbytes=3", response, sizeof response), 200,
+	cr_assert_eq(raw_get(s.port, "/delay/1.6", response, sizeof response), 200, "%s", response);
+	cr_assert_eq(raw_get(s.port, "/drip?duration=1.6&numbytes=3", response, sizeof response), 200,
 		     "%s", response);
 
 	/* A client that stops halfway through its headers (slowloris) does not. */
@@ -874,21 +909,11 @@ static void lab_process(int report_fd, enum lab_end how)
 	_exit(4);
 }
 
-/* One line from fd (without waiting for EOF: a lab keeps its end open). */
-static void read_line(int fd, char *line, size_t cap)
-{
-	size_t used = 0;
-	while (used < cap - 1 && (used == 0 || line[used - 1] != '\n')) {
-		ssize_t got = CHECK_SYS(read(fd, line + used, cap - 1 - used));
-		if (got == 0)
-			break;
-		used += (size_t)got;
-	}
-	line[used] = '\0';
-}
-
 static void expect_server_gone_when(enum lab_end how)
 {
+	/* As a subreaper, this test inherits the server if the lab dies first,
+	 * and can reap it, instead of leaving the zombie to init. */
+	CHECK_SYS(prctl(PR_SET_CHILD_SUBREAPER, 1));
 	int report[2];
 	CHECK_SYS(pipe2(report, O_CLOEXEC));
 	pid_t lab = CHECK_SYS(fork());
@@ -898,28 +923,34 @@ static void expect_server_gone_when(enum lab_end how)
 	}
 	CHECK_SYS(close(report[1]));
 	char line[256];
-	read_line(report[0], line, sizeof line);
-	if (how == LAB_GETS_SIGTERM || how == LAB_GETS_SIGKILL)
-		CHECK_SYS(kill(lab, how == LAB_GETS_SIGTERM ? SIGTERM : SIGKILL));
+	read_line(report[0], line, sizeof line, 10);
 	CHECK_SYS(close(report[0]));
 	cr_assert(strncmp(line, "http://", 7) == 0, "the lab reported: %s", line);
 	int port = url_port(line);
 
+	if (how == LAB_GETS_SIGTERM || how == LAB_GETS_SIGKILL)
+		CHECK_SYS(kill(lab, how == LAB_GETS_SIGTERM ? SIGTERM : SIGKILL));
 	int status;
 	CHECK_SYS(waitpid(lab, &status, 0));
 	if (how == LAB_GETS_SIGTERM)
 		cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
 			  "the lab should still die of SIGTERM, status %d", status);
-	else if (how != LAB_GETS_SIGKILL)
+	else if (how == LAB_RETURNS || how == LAB_CHILD_EXITS)
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "lab status %d", status);
 
-	/* SIGKILL runs no handler: the kernel's parent-death signal does the job,
-	 * a moment later.  The other ways stop the server before the lab ends. */
-	double limit = how == LAB_GETS_SIGKILL ? 3 : 0.001;
-	double start = now_s();
-	while (!port_refuses(port) && now_s() - start < limit)
-		sleep_s(0.01);
+	if (how == LAB_GETS_SIGKILL) {
+		/* SIGKILL runs no handler: the kernel's parent-death signal
+		 * stops the orphaned server, a moment later. */
+		pid_t reaped = 0;
+		for (double start = now_s(); reaped <= 0 && now_s() - start < 3; sleep_s(0.01))
+			reaped = waitpid(-1, &status, WNOHANG);
+		cr_assert(reaped > 0, "the server outlived its SIGKILLed lab");
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "the server should exit cleanly on its parent-death SIGTERM, status %d", status);
+	}
+	/* The other ways stop (and reap) the server before the lab is gone. */
 	cr_assert(port_refuses(port), "the server on port %d outlived its lab", port);
+	cr_assert(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD, "a process was left behind");
 }
 
 Test(process, server_stops_when_lab_returns, .timeout = 20)

@@ -23,6 +23,7 @@ static const struct wb_lab_spec spec = {
 	.summary = "threads for I/O: N waits overlapped into one",
 	.accepts = WB_OPT_URL | WB_OPT_REQUESTS | WB_OPT_DELAY | WB_OPT_WORKERS,
 	.defaults = { .requests = 10, .delay = 0.5, .workers = 4 },
+	.server = wb_server_url,
 	.quick = { .requests = 6, .delay = 0.1, .workers = 3 },
 };
 
