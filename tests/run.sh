@@ -16,7 +16,8 @@ export LAB_OUT=$BUILD/test-out   # plots and data from test runs stay in build/
 unset LAB_URL                    # every program starts its own server
 
 # Programs of ours already running (a `make server` in another terminal) are not ours to judge.
-ours() { pgrep -f "$BUILD/([a-z]+/)?bin/" | sort; }
+# (The lab server runs as plain "labserver", without its path.)
+ours() { { pgrep -f "$BUILD/([a-z]+/)?bin/"; pgrep -x labserver; } | sort -u; }
 running_before=$(ours)
 
 passed=0
