@@ -28,32 +28,53 @@ static int needs_unicode_escape(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
-char *wb_json_quote_n(const char *s, size_t len)
+void wb_json_escape(const char *s, size_t len,
+		    void (*emit)(void *arg, const char *piece, size_t n), void *arg)
 {
-	/* Worst case: every byte becomes a six-byte \u00XX, plus two quotes
-	 * and the NUL.  Sizing for the worst case keeps the loop below free
-	 * of bounds checks; the string is short-lived anyway. */
-	if (len > (((size_t)-1) - 3) / 6)
-		DIE("wb_json_quote: %zu bytes is too long to quote", len);
-	char *out = wb_xcalloc(len * 6 + 3, 1);
-	char *p = out;
-
-	*p++ = '"';
+	size_t run = 0;         /* start of the bytes that need no escape */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = short_escape(c);
+		if (esc == NULL && !needs_unicode_escape(c))
+			continue;
+		if (i > run)
+			emit(arg, s + run, i - run);
 		if (esc != NULL) {
-			memcpy(p, esc, 2);
-			p += 2;
-		} else if (needs_unicode_escape(c)) {
-			p += sprintf(p, "\\u%04x", c);
+			emit(arg, esc, 2);
 		} else {
-			*p++ = (char)c;
+			char unicode[8];
+			snprintf(unicode, sizeof unicode, "\\u%04x", c);
+			emit(arg, unicode, 6);
 		}
+		run = i + 1;
 	}
-	*p++ = '"';
-	*p = '\0';
-	return out;
+	if (len > run)
+		emit(arg, s + run, len - run);
+}
+
+/* An output string with room for the worst case: every byte a \u00XX. */
+struct quoted {
+	char *text;
+	size_t len;
+};
+
+static void append(void *arg, const char *piece, size_t n)
+{
+	struct quoted *q = arg;
+	memcpy(q->text + q->len, piece, n);
+	q->len += n;
+}
+
+char *wb_json_quote_n(const char *s, size_t len)
+{
+	if (len > (((size_t)-1) - 3) / 6)
+		DIE("wb_json_quote: %zu bytes is too long to quote", len);
+	struct quoted q = { wb_xcalloc(len * 6 + 3, 1), 0 };
+	append(&q, "\"", 1);
+	wb_json_escape(s, len, append, &q);
+	append(&q, "\"", 1);
+	q.text[q.len] = '\0';
+	return q.text;
 }
 
 char *wb_json_quote(const char *s)

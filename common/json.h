@@ -25,6 +25,13 @@ char *wb_json_quote(const char *s);
 /* The same for len bytes that may contain NUL bytes (a request body). */
 char *wb_json_quote_n(const char *s, size_t len);
 
+/* The allocation-free core of both: escape len bytes for the inside of a
+ * JSON string (no quotes added), handing the result to emit(arg, piece, n)
+ * a piece at a time.  The server uses this to write straight into its
+ * output buffers. */
+void wb_json_escape(const char *s, size_t len,
+		    void (*emit)(void *arg, const char *piece, size_t n), void *arg);
+
 /* Find "key": <number> in json and store the number in *out.
  * Returns 0 if found, -1 if the key is missing or its value is not a number.
  * Reads our server's flat output; not a general JSON parser (see above). */

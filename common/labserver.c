@@ -79,6 +79,9 @@
 #define ACCEPT_PAUSE_MS         100     /* after accept() runs out of descriptors */
 #define PENDING_READ_LIMIT      65536   /* bytes buffered from a client that waits */
 
+/* Event priorities (lower runs first); see server_start(). */
+enum { PRIORITY_TIMER = 0, PRIORITY_IO = 1, PRIORITIES = 2 };
+
 /* --- The server's state ---------------------------------------------------------- */
 
 /* What /stats reports.  Only the event-loop thread touches these: no locks. */
@@ -164,12 +167,25 @@ static void out_add(struct evbuffer *out, const void *data, size_t len)
 	CHECK_SYS(evbuffer_add(out, data, len));
 }
 
-/* A JSON string literal, escaped. */
+/* A string constant's bytes, without printf scanning it for conversions. */
+#define out_literal(out, text) out_add((out), (text), sizeof(text) - 1)
+
+static void emit_to_buffer(void *out, const char *piece, size_t n)
+{
+	out_add(out, piece, n);
+}
+
+/* len bytes as a JSON string, quoted and escaped straight into out. */
+static void out_string_n(struct evbuffer *out, const char *s, size_t len)
+{
+	out_literal(out, "\"");
+	wb_json_escape(s, len, emit_to_buffer, out);
+	out_literal(out, "\"");
+}
+
 static void out_string(struct evbuffer *out, const char *s)
 {
-	char *quoted = wb_json_quote(s);
-	out_add(out, quoted, strlen(quoted));
-	free(quoted);
+	out_string_n(out, s, strlen(s));
 }
 
 static void set_header(struct evhttp_request *req, const char *name, const char *value)
@@ -222,7 +238,7 @@ static void answer_error(struct server *s, struct evhttp_request *req, int code,
 	va_end(ap);
 
 	struct evbuffer *body = new_buffer();
-	out_printf(body, "{\"error\":");
+	out_literal(body, "{\"error\":");
 	out_string(body, message);
 	out_printf(body, ",\"status\":%d}\n", code);
 	answer(s, req, code, body);
@@ -271,24 +287,34 @@ static void title_case(char *name)
 	}
 }
 
+static void out_header_name(struct evbuffer *out, const char *name)
+{
+	char small[64];
+	size_t len = strlen(name);
+	char *copy = len < sizeof small ? small : wb_xcalloc(len + 1, 1);
+	memcpy(copy, name, len + 1);
+	title_case(copy);
+	out_string_n(out, copy, len);
+	if (copy != small)
+		free(copy);
+}
+
 /* A JSON object of name/value pairs (query args or headers).  A repeated
  * name appears twice, which JSON allows and httpbin would make a list. */
 static void out_pairs(struct evbuffer *out, const struct evkeyvalq *pairs, int title_case_names)
 {
-	const char *separator = "";
-	out_printf(out, "{");
+	out_literal(out, "{");
 	for (const struct evkeyval *kv = pairs->tqh_first; kv; kv = kv->next.tqe_next) {
-		char *name = wb_xstrdup(kv->key);
+		if (kv != pairs->tqh_first)
+			out_literal(out, ",");
 		if (title_case_names)
-			title_case(name);
-		out_printf(out, "%s", separator);
-		out_string(out, name);
-		out_printf(out, ":");
+			out_header_name(out, kv->key);
+		else
+			out_string(out, kv->key);
+		out_literal(out, ":");
 		out_string(out, kv->value);
-		separator = ",";
-		free(name);
 	}
-	out_printf(out, "}");
+	out_literal(out, "}");
 }
 
 /* The client's address, as httpbin's "origin". */
@@ -305,28 +331,30 @@ static const char *peer_address(struct evhttp_request *req)
 /* The URL the client asked for, as httpbin's "url": http://<Host header><uri>. */
 static void out_request_url(struct evbuffer *out, struct evhttp_request *req)
 {
-	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
 	const char *uri = evhttp_request_get_uri(req);
-	char *url;
-	if (strncmp(uri, "http://", 7) == 0)        /* already absolute */
-		url = wb_xstrdup(uri);
-	else if (asprintf(&url, "http://%s%s", host ? host : "localhost", uri) < 0)
-		DIE("asprintf: out of memory");
-	out_string(out, url);
-	free(url);
+	out_literal(out, "\"");
+	if (strncmp(uri, "http://", 7) != 0) {         /* not already absolute */
+		const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+		if (host == NULL)
+			host = "localhost";
+		out_literal(out, "http://");
+		wb_json_escape(host, strlen(host), emit_to_buffer, out);
+	}
+	wb_json_escape(uri, strlen(uri), emit_to_buffer, out);
+	out_literal(out, "\"");
 }
 
 /* "args", "headers", "origin" and "url", as httpbin's /get has them. */
 static void out_echo_fields(struct evbuffer *out, struct evhttp_request *req,
 			    const struct evkeyvalq *args)
 {
-	out_printf(out, "\"args\":");
+	out_literal(out, "\"args\":");
 	out_pairs(out, args, 0);
-	out_printf(out, ",\"headers\":");
+	out_literal(out, ",\"headers\":");
 	out_pairs(out, evhttp_request_get_input_headers(req), 1);
-	out_printf(out, ",\"origin\":");
+	out_literal(out, ",\"origin\":");
 	out_string(out, peer_address(req));
-	out_printf(out, ",\"url\":");
+	out_literal(out, ",\"url\":");
 	out_request_url(out, req);
 }
 
@@ -334,9 +362,9 @@ static void out_echo_fields(struct evbuffer *out, struct evhttp_request *req,
 static struct evbuffer *echo_body(struct evhttp_request *req, const struct evkeyvalq *args)
 {
 	struct evbuffer *body = new_buffer();
-	out_printf(body, "{");
+	out_literal(body, "{");
 	out_echo_fields(body, req, args);
-	out_printf(body, "}\n");
+	out_literal(body, "}\n");
 	return body;
 }
 
@@ -395,6 +423,18 @@ static struct bufferevent *request_bufferevent(struct evhttp_request *req)
 	return evhttp_connection_get_bufferevent(conn);
 }
 
+/* The reply to a pending request is all sent: its connection is ordinary again. */
+static void back_to_io_priority(struct evhttp_request *req, void *unused)
+{
+	(void)unused;
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+	if (bufferevent_priority_set(bev, PRIORITY_IO) != 0) {
+		/* One of its events is queued to run right now (the client's
+		 * next request, say), so libevent refuses.  The connection keeps
+		 * the timer priority; harmless: its I/O just runs a little early. */
+	}
+}
+
 /*
  * Noticing a client that leaves while we make it wait.
  *
@@ -427,6 +467,13 @@ static void watch_for_client_close(struct pending *p)
 	/* Buffer at most this much from a client that talks while it waits. */
 	bufferevent_setwatermark(bev, EV_READ, 0, PENDING_READ_LIMIT);
 	CHECK_SYS(bufferevent_enable(bev, EV_READ));
+	/* The reply is written by this connection's events, not by the timer:
+	 * give them the timer's priority too (see server_start()), so that a
+	 * reply goes out when its timer fires, not after all the queued I/O.
+	 * libevent refuses while one of them is queued to run (a pipelined
+	 * request, say); then this reply is merely less prompt. */
+	if (bufferevent_priority_set(bev, PRIORITY_TIMER) == 0)
+		evhttp_request_set_on_complete_cb(p->req, back_to_io_priority, NULL);
 
 	evhttp_connection_set_closecb(evhttp_request_get_connection(p->req),
 				      on_client_gone, p);
@@ -454,6 +501,7 @@ static struct pending *pending_new(struct server *s, struct evhttp_request *req,
 	p->req = req;
 	p->on_timer = on_timer;
 	p->timer = CHECK_PTR(evtimer_new(s->base, on_pending_timer, p));
+	CHECK_SYS(event_priority_set(p->timer, PRIORITY_TIMER));
 
 	p->next = s->pending;
 	if (s->pending != NULL)
@@ -707,9 +755,14 @@ static void drip_next_piece(struct pending *p)
 	if (p->pieces_sent == p->pieces_total)
 		target = p->bytes_total;
 
+	char stars[1024];
+	memset(stars, '*', sizeof stars);
 	struct evbuffer *piece = new_buffer();
-	for (; p->bytes_sent < target; p->bytes_sent++)
-		out_add(piece, "*", 1);
+	while (p->bytes_sent < target) {
+		size_t n = target - p->bytes_sent < sizeof stars ? target - p->bytes_sent : sizeof stars;
+		out_add(piece, stars, n);
+		p->bytes_sent += n;
+	}
 	evhttp_send_reply_chunk(p->req, piece);         /* just the bytes: no chunk framing */
 	evbuffer_free(piece);
 
@@ -719,52 +772,55 @@ static void drip_next_piece(struct pending *p)
 		schedule(p, p->body_start + (p->pieces_sent + 1) * p->interval);
 }
 
-/* Read one /drip parameter into *seconds_or_count; 0, or -1 after answering 400. */
-static int drip_param(struct server *s, struct evhttp_request *req, const struct evkeyvalq *args,
-		      const char *name, double *value, double min, double max, int whole)
+/* One /drip parameter, if given: 0 if absent or good, -1 after answering 400. */
+static int drip_seconds(struct server *s, struct evhttp_request *req,
+			const struct evkeyvalq *args, const char *name, double *value)
 {
 	const char *text = evhttp_find_header(args, name);
-	if (text == NULL)
-		return 0;               /* keep the default */
-	long count;
-	int bad = whole ? parse_count(text, (long)min, (long)max, &count)
-			: parse_seconds(text, max, value);
-	if (!bad && whole)
-		*value = (double)count;
-	if (bad) {
-		answer_error(s, req, 400, "%s must be %s from %g to %g, not \"%s\"", name,
-			     whole ? "an integer" : "a number of seconds", min, max, text);
-		return -1;
-	}
-	return 0;
+	if (text == NULL || parse_seconds(text, MAX_DELAY_S, value) == 0)
+		return 0;
+	answer_error(s, req, 400, "%s must be a number of seconds from 0 to %g, not \"%s\"",
+		     name, MAX_DELAY_S, text);
+	return -1;
+}
+
+static int drip_count(struct server *s, struct evhttp_request *req,
+		      const struct evkeyvalq *args, const char *name, long min, long max, long *value)
+{
+	const char *text = evhttp_find_header(args, name);
+	if (text == NULL || parse_count(text, min, max, value) == 0)
+		return 0;
+	answer_error(s, req, 400, "%s must be an integer from %ld to %ld, not \"%s\"",
+		     name, min, max, text);
+	return -1;
 }
 
 static void handle_drip(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
-	double duration = 2, numbytes = 10, delay = 0, code = 200;      /* httpbin's defaults */
+	double duration = 2, delay = 0;         /* httpbin's defaults */
+	long numbytes = 10, code = 200;
 	struct evkeyvalq args;
 	if (parse_args(req, &args) < 0) {
 		answer_error(s, req, 400, "malformed query string");
 		return;
 	}
-	int bad = drip_param(s, req, &args, "duration", &duration, 0, MAX_DELAY_S, 0) ||
-		  drip_param(s, req, &args, "numbytes", &numbytes, 0, MAX_BYTES, 1) ||
-		  drip_param(s, req, &args, "delay", &delay, 0, MAX_DELAY_S, 0) ||
-		  drip_param(s, req, &args, "code", &code, 200, 599, 1);
+	int bad = drip_seconds(s, req, &args, "duration", &duration) ||
+		  drip_count(s, req, &args, "numbytes", 0, MAX_BYTES, &numbytes) ||
+		  drip_seconds(s, req, &args, "delay", &delay) ||
+		  drip_count(s, req, &args, "code", 200, 599, &code);
 	evhttp_clear_headers(&args);
 	if (bad)
 		return;
 	if (code == 204 || code == 304) {
-		answer_error(s, req, 400, "code %g cannot have a body, and /drip sends one", code);
+		answer_error(s, req, 400, "code %ld cannot have a body, and /drip sends one", code);
 		return;
 	}
 
 	struct pending *p = pending_new(s, req, drip_start_body);
 	p->code = (int)code;
 	p->bytes_total = (size_t)numbytes;
-	p->pieces_total = p->bytes_total < MAX_DRIP_PIECES ? (unsigned)p->bytes_total
-							   : MAX_DRIP_PIECES;
+	p->pieces_total = numbytes < MAX_DRIP_PIECES ? (unsigned)numbytes : MAX_DRIP_PIECES;
 	p->interval = p->pieces_total ? duration / p->pieces_total : 0;
 	schedule(p, monotonic_seconds() + delay);
 }
@@ -789,7 +845,7 @@ static void handle_stream(struct server *s, struct evhttp_request *req, const ch
 	for (long id = 0; id < lines; id++) {
 		out_printf(line, "{\"id\":%ld,", id);
 		out_echo_fields(line, req, &args);
-		out_printf(line, "}\n");
+		out_literal(line, "}\n");
 		evhttp_send_reply_chunk(req, line);     /* moves the data out of line */
 	}
 	evbuffer_free(line);
@@ -812,14 +868,13 @@ static void handle_anything(struct server *s, struct evhttp_request *req, const 
 	const char *data = length ? (const char *)evbuffer_pullup(input, -1) : "";
 	if (data == NULL)
 		DIE("evbuffer_pullup(%zu bytes): out of memory", length);
-	char *quoted_data = wb_json_quote_n(data, length);
 
 	struct evbuffer *body = new_buffer();
-	out_printf(body, "{");
+	out_literal(body, "{");
 	out_echo_fields(body, req, &args);
-	out_printf(body, ",\"data\":%s,\"method\":\"%s\"}\n", quoted_data,
-		   method_name(evhttp_request_get_command(req)));
-	free(quoted_data);
+	out_literal(body, ",\"data\":");
+	out_string_n(body, data, length);
+	out_printf(body, ",\"method\":\"%s\"}\n", method_name(evhttp_request_get_command(req)));
 	evhttp_clear_headers(&args);
 	answer(s, req, 200, body);
 }
@@ -861,7 +916,7 @@ static void handle_index(struct server *s, struct evhttp_request *req, const cha
 {
 	(void)rest;
 	struct evbuffer *body = new_buffer();
-	out_printf(body, "{\"endpoints\":[\"/get\",\"/delay/{s}\",\"/status/{code}\","
+	out_literal(body, "{\"endpoints\":[\"/get\",\"/delay/{s}\",\"/status/{code}\","
 		   "\"/bytes/{n}?seed=\",\"/drip?duration=&numbytes=&delay=&code=\","
 		   "\"/stream/{n}\",\"/anything\",\"/hang\",\"/stats\",\"/stats/reset\"]}\n");
 	answer(s, req, 200, body);
@@ -923,8 +978,11 @@ static void route_request(struct evhttp_request *req, void *arg)
 	const char *rest = "";
 	const struct route *r = path ? find_route(path, &rest) : NULL;
 
-	if (r == NULL || r->counted)
-		request_started(s);
+	if (r != NULL && !r->counted && method_allowed(r, req)) {
+		r->handle(s, req, rest);        /* /stats: not in its own figures */
+		return;
+	}
+	request_started(s);
 	if (r == NULL) {
 		answer_error(s, req, 404, "no such endpoint: %s (GET / lists them)",
 			     path ? path : "(none)");
@@ -1137,12 +1195,33 @@ static void server_start(struct server *s, const struct options *opt)
 	 * fire up to a tick late. */
 	struct event_config *config = CHECK_PTR(event_config_new());
 	CHECK_SYS(event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER));
+	/* evhttp switches each connection's read and write interest on and off
+	 * several times per request; with a changelist, libevent tells epoll
+	 * only the net change, once per loop turn: half the epoll_ctl calls. */
+	CHECK_SYS(event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST));
+	/*
+	 * By default the loop runs every ready event, first come first served,
+	 * before it looks at the clock again: a /delay timer that falls due
+	 * while 4,000 new connections are being handled waits for all of them
+	 * (100 ms or more).  So timers get their own, higher priority, and the
+	 * ordinary I/O callbacks may run for at most 1 ms before the loop looks
+	 * for due timers again.
+	 */
+	struct timeval io_slice = { 0, 1000 };
+	CHECK_SYS(event_config_set_max_dispatch_interval(config, &io_slice, -1, PRIORITY_IO));
 	s->base = CHECK_PTR(event_base_new_with_config(config));
 	event_config_free(config);
+	/* Events made without a priority (all of evhttp's) get PRIORITIES / 2,
+	 * which is PRIORITY_IO. */
+	CHECK_SYS(event_base_priority_init(s->base, PRIORITIES));
 
 	s->started = monotonic_seconds();
 	s->random_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	s->idle_timeout.tv_sec = opt->idle_timeout_s;
+	/* Every connection's idle timeout is the same length and is re-armed on
+	 * every read.  As a "common timeout" libevent keeps such timers in a
+	 * plain queue, O(1) to re-arm, instead of its heap of all timers. */
+	struct timeval idle = { opt->idle_timeout_s, 0 };
+	s->idle_timeout = *CHECK_PTR(event_base_init_common_timeout(s->base, &idle));
 
 	s->http = CHECK_PTR(evhttp_new(s->base));
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |

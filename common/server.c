@@ -73,7 +73,8 @@ static void stop_on_signal(int signum)
 	/* Now die of the signal as we would have without this handler, so that
 	 * the shell still sees "killed by SIGINT".  The signal is blocked while
 	 * its handler runs, so the raise takes effect as soon as we return. */
-	signal(signum, SIG_DFL);
+	if (signal(signum, SIG_DFL) == SIG_ERR)
+		_exit(128 + signum);    /* cannot happen for these signals; never loop */
 	raise(signum);
 	errno = saved_errno;
 }
@@ -173,20 +174,20 @@ static _Noreturn void exec_server(const char *path, int url_pipe, pid_t parent)
 	/* Descriptors the lab left open without O_CLOEXEC (say, a pipe to a
 	 * worker) must not stay open in the server for its whole life: a reader
 	 * waiting for that pipe's EOF would wait for ever. */
-	if (close_range(3, ~0U, 0) == -1)
+	if (close_range(3, ~0U, 0) == -1)              /* kernels before 5.9: */
 		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+			close(fd);      /* most are not open: EBADF is expected */
 
 	/* Signals the lab ignores or blocks stay ignored or blocked across
 	 * exec; the server must hear SIGTERM whatever the lab did. */
 	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	if (sigemptyset(&none) == -1 || sigprocmask(SIG_SETMASK, &none, NULL) == -1 ||
+	    signal(SIGINT, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+	    signal(SIGHUP, SIG_DFL) == SIG_ERR)
+		_exit(127);
 
-	execl(path, "labserver", "--port", "0", (char *)NULL);
+	char *argv[] = { "labserver", "--port", "0", NULL };
+	execve(path, argv, environ);
 	_exit(127);
 }
 

@@ -57,8 +57,14 @@ static int url_port(const char *url)
 	return atoi(colon + 1);
 }
 
+/* The same program wb_server_url() runs: $LABSERVER, or the one beside us. */
 static void labserver_path(char *path, size_t cap)
 {
+	const char *from_env = getenv("LABSERVER");
+	if (from_env != NULL && *from_env != '\0') {
+		snprintf(path, cap, "%s", from_env);
+		return;
+	}
 	ssize_t n = CHECK_SYS(readlink("/proc/self/exe", path, cap - 1));
 	path[n] = '\0';
 	strcpy(strrchr(path, '/') + 1, "labserver");
@@ -606,6 +612,14 @@ Test(bad_input, unknown_path_and_wrong_method, .timeout = 20)
 	const char *post = "POST /get HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 	cr_assert_eq(raw_exchange(port, post, response, sizeof response), 405, "%s", response);
 	cr_assert(strstr(response, "Allow: GET, HEAD\r\n"), "%s", response);
+
+	/* A refused /stats counts like any bad request, and in_flight stays sane. */
+	const char *post_stats = "POST /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+				 "Content-Length: 0\r\n\r\n";
+	cr_assert_eq(raw_exchange(port, post_stats, response, sizeof response), 405, "%s", response);
+	struct wb_server_stats st = read_stats(wb_server_url(NULL), 0);
+	cr_assert_eq(st.in_flight, 0);
+	cr_assert_eq(st.requests_served, 4, "404, 404, 405, 405: %ld", st.requests_served);
 }
 
 Test(bad_input, malformed_request_line, .timeout = 20)
