@@ -36,6 +36,31 @@ struct outcome {
 static struct outcome outcomes[MAX_TESTS];
 static int noutcomes;
 
+/* Entries of a /proc directory, but "." and "..". */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		cr_assert_fail("cannot open %s: %s", dir, strerror(errno));
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+int wb_check_threads(void)
+{
+	return count_entries("/proc/self/task");
+}
+
+int wb_check_open_fds(void)
+{
+	/* opendir itself holds one descriptor while counting: take it off */
+	return count_entries("/proc/self/fd") - 1;
+}
+
 /* "ex1_2" -> "1.2" */
 static void exercise_of(const char *suite, char *out, size_t cap)
 {

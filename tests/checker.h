@@ -37,6 +37,12 @@ struct wb_check_lab {
 /* Each labN_check.c defines this. */
 extern const struct wb_check_lab wb_check_lab;
 
+/* Threads alive in this process now (/proc/self/task): no thread may outlive a call. */
+int wb_check_threads(void);
+
+/* Descriptors open in this process now (/proc/self/fd): no pipe may be left open. */
+int wb_check_open_fds(void);
+
 /* Fail the test as "not done" when the exercise is still the placeholder. */
 #define REQUIRE_DONE(rc, id)                                                        \
 	do {                                                                        \

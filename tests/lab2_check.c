@@ -9,7 +9,6 @@
 #include "exercises.h"
 #include "server.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,19 +60,6 @@ static struct wb_server_stats stats(int reset)
 	return st;
 }
 
-/* Threads alive in this process right now. */
-static int thread_count(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	cr_assert(d, "cannot open /proc/self/task");
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void assert_each_slot_filled(const char *ex, const struct fetch_result *res, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -121,13 +107,13 @@ Test(ex2_1, results_in_their_slots, .timeout = 30)
 	struct fetch_result res[N] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
 	bytes_urls(N);
-	int threads_before = thread_count();
+	int threads_before = wb_check_threads();
 	int rc = fetch_thread_per_request(urls, N, res, tl);
 	REQUIRE_DONE(rc, "2.1");
 	assert_each_slot_filled("2.1", res, N);
-	cr_assert(thread_count() == threads_before,
+	cr_assert(wb_check_threads() == threads_before,
 		  "exercise 2.1: %d threads are still alive after you returned - join them all",
-		  thread_count() - threads_before);
+		  wb_check_threads() - threads_before);
 	wb_timeline_free(tl);
 }
 
@@ -201,14 +187,14 @@ Test(ex2_2, slots_and_clean_shutdown, .timeout = 15)
 	struct fetch_result res[N] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
 	bytes_urls(N);
-	int threads_before = thread_count();
+	int threads_before = wb_check_threads();
 	int rc = fetch_with_pool(urls, N, W, res, tl);
 	REQUIRE_DONE(rc, "2.2");
 	assert_each_slot_filled("2.2", res, N);
-	cr_assert(thread_count() == threads_before,
+	cr_assert(wb_check_threads() == threads_before,
 		  "exercise 2.2: %d worker threads are still alive after you returned - does each "
 		  "worker get a poison pill, and do you join them all?",
-		  thread_count() - threads_before);
+		  wb_check_threads() - threads_before);
 	wb_timeline_free(tl);
 }
 
@@ -218,11 +204,11 @@ Test(ex2_2, more_workers_than_urls, .timeout = 15)
 	struct fetch_result res[N] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(16);
 	bytes_urls(N);
-	int threads_before = thread_count();
+	int threads_before = wb_check_threads();
 	int rc = fetch_with_pool(urls, N, W, res, tl);
 	REQUIRE_DONE(rc, "2.2");
 	assert_each_slot_filled("2.2", res, N);
-	cr_assert(thread_count() == threads_before,
+	cr_assert(wb_check_threads() == threads_before,
 		  "exercise 2.2: with more workers than URLs, idle workers must stop too (one "
 		  "poison pill per worker)");
 	wb_timeline_free(tl);
@@ -275,7 +261,7 @@ Test(ex2_4, one_connection_per_worker, .timeout = 15)
 	struct fetch_result res[N] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
 	delay_urls(N, 0.05);
-	int threads_before = thread_count();
+	int threads_before = wb_check_threads();
 	struct wb_server_stats before = stats(1);
 	int rc = fetch_with_pool_keepalive(urls, N, W, res, tl);
 	REQUIRE_DONE(rc, "2.4");
@@ -291,7 +277,7 @@ Test(ex2_4, one_connection_per_worker, .timeout = 15)
 		cr_assert(res[i].rc == 0, "exercise 2.4: request %d failed: %s", i, res[i].http.error);
 	cr_assert(wb_timeline_count(tl) == N, "exercise 2.4: %zu spans recorded, expected %d",
 		  wb_timeline_count(tl), N);
-	cr_assert(thread_count() == threads_before,
+	cr_assert(wb_check_threads() == threads_before,
 		  "exercise 2.4: worker threads are still alive after you returned");
 	wb_timeline_free(tl);
 }

@@ -34,19 +34,6 @@ const struct wb_check_lab wb_check_lab = {
 	.count = sizeof exercises / sizeof exercises[0],
 };
 
-/* Open descriptors of this process right now. */
-static int fd_count(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	cr_assert(d, "cannot open /proc/self/fd");
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* True if this process has no child left at all, zombie or running. */
 static int no_children_left(void)
 {
@@ -132,7 +119,7 @@ Test(ex3_1, results_processes_and_cleanup, .timeout = 30)
 	uint64_t items = wb_cpu_items_for(0.05);
 	uint64_t results[T] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
-	int fds_before = fd_count();
+	int fds_before = wb_check_open_fds();
 	int rc = run_forked(T, items, results, tl);
 	REQUIRE_DONE(rc, "3.1");
 	cr_assert(rc == 0, "exercise 3.1: returned %d, expected 0", rc);
@@ -140,9 +127,9 @@ Test(ex3_1, results_processes_and_cleanup, .timeout = 30)
 	assert_process_per_task("3.1", tl, T);
 	cr_assert(no_children_left(),
 		  "exercise 3.1: a child was never reaped (a zombie is left) - waitpid every child");
-	cr_assert(fd_count() == fds_before,
+	cr_assert(wb_check_open_fds() == fds_before,
 		  "exercise 3.1: %d descriptors more are open after you returned - close both ends "
-		  "of every pipe", fd_count() - fds_before);
+		  "of every pipe", wb_check_open_fds() - fds_before);
 	wb_timeline_free(tl);
 }
 
@@ -176,14 +163,14 @@ Test(ex3_2, results_in_shared_memory, .timeout = 30)
 	uint64_t items = wb_cpu_items_for(0.05);
 	uint64_t results[T] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
-	int fds_before = fd_count();
+	int fds_before = wb_check_open_fds();
 	int rc = run_forked_shared(T, items, results, tl);
 	REQUIRE_DONE(rc, "3.2");
 	cr_assert(rc == 0, "exercise 3.2: returned %d, expected 0", rc);
 	assert_results("3.2", results, T, items);
 	assert_process_per_task("3.2", tl, T);
 	cr_assert(no_children_left(), "exercise 3.2: a child was never reaped (a zombie is left)");
-	cr_assert(fd_count() == fds_before, "exercise 3.2: descriptors leaked");
+	cr_assert(wb_check_open_fds() == fds_before, "exercise 3.2: descriptors leaked");
 	wb_timeline_free(tl);
 }
 
@@ -195,7 +182,7 @@ Test(ex3_3, pool_shares_the_tasks, .timeout = 30)
 	uint64_t items = wb_cpu_items_for(0.03);
 	uint64_t results[T] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
-	int fds_before = fd_count();
+	int fds_before = wb_check_open_fds();
 	int rc = run_process_pool(T, W, items, results, tl);
 	REQUIRE_DONE(rc, "3.3");
 	cr_assert(rc == 0, "exercise 3.3: returned %d, expected 0", rc);
@@ -219,8 +206,8 @@ Test(ex3_3, pool_shares_the_tasks, .timeout = 30)
 	cr_assert(no_children_left(),
 		  "exercise 3.3: a worker was never reaped - do all of them see end-of-file on the "
 		  "task pipe, and do you wait for each?");
-	cr_assert(fd_count() == fds_before, "exercise 3.3: %d descriptors leaked",
-		  fd_count() - fds_before);
+	cr_assert(wb_check_open_fds() == fds_before, "exercise 3.3: %d descriptors leaked",
+		  wb_check_open_fds() - fds_before);
 	wb_timeline_free(tl);
 }
 
