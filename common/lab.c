@@ -80,8 +80,10 @@ void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
 		fprintf(f, "%g %.6f %.6f\n", sw->x[i], sw->measured[i], sw->ideal[i]);
 	if (fclose(f) != 0)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
-	snprintf(extra, sizeof extra, "xlabel='%s'; ylabel='%s'; logx=%d; mark=%g", sw->xlabel,
-		 sw->ylabel, sw->logx, sw->mark);
+	snprintf(extra, sizeof extra,
+		 "xlabel='%s'; ylabel='%s'; idealtitle='%s'; logx=%d; mark=%g; hline=%g",
+		 sw->xlabel, sw->ylabel, sw->ideal_title ? sw->ideal_title : "ideal", sw->logx,
+		 sw->mark, sw->hline);
 	struct wb_plot plot = {
 		.script = "sweep.gp", .datafile = dat, .png = png, .title = sw->title,
 		.terminal = !lab->opt.no_plot, .extra = extra,

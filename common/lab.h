@@ -37,9 +37,11 @@ struct wb_sweep {
 	const char *name;      /* file name: out/labN/<name>.dat and .png */
 	const char *title, *xlabel, *ylabel;
 	const double *x, *measured, *ideal;
+	const char *ideal_title;  /* legend of the second line (NULL: "ideal") */
 	int rows;
 	int logx;              /* logarithmic x axis */
 	double mark;           /* > 0: a vertical line at this x (e.g. a break-even point) */
+	double hline;          /* > 0: a horizontal line at this y (e.g. speedup 1) */
 };
 
 /* Write the sweep's rows ("x measured ideal") and draw them. */

@@ -178,11 +178,14 @@ static double rounds_time(int n, int workers, double delay)
 	return ((n + workers - 1) / workers) * delay;
 }
 
-/* 1, 2, 4, 8, ... then n itself; past n, stop. */
+/* Every size up to 12 requests, to show the flat steps of the staircase;
+ * beyond that 1, 2, 4, 8, ... then n itself.  Past n, stop. */
 static int next_pool_size(int w, int n)
 {
 	if (w >= n)
 		return n + 1;
+	if (n <= 12)
+		return w + 1;
 	return w * 2 < n ? w * 2 : n;
 }
 
@@ -223,9 +226,10 @@ static void sweep_workers(struct wb_lab *lab, const char *const *urls, struct wb
 		rows++;
 	}
 	struct wb_sweep sweep = {
-		.name = "workers", .title = "Lab 2: time vs pool size (dashed: your predicted staircase)",
+		.name = "workers", .title = "Lab 2: time vs pool size, and the staircase you predicted",
 		.xlabel = "workers", .ylabel = "seconds",
 		.x = x, .measured = measured, .ideal = predicted, .rows = rows,
+		.ideal_title = "predicted (2.5)",
 	};
 	wb_lab_sweep(lab, &sweep);
 }

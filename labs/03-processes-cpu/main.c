@@ -235,7 +235,7 @@ static void sweep_task_sizes(struct wb_lab *lab, double fork_s, struct wb_timeli
 		.title = "Lab 3: speedup of forking vs task size (dotted: predicted break-even)",
 		.xlabel = "task ms (log scale)", .ylabel = "speedup",
 		.x = x, .measured = measured, .ideal = ideal, .rows = nsizes,
-		.logx = 1, .mark = break_even_ms,
+		.logx = 1, .mark = break_even_ms, .hline = 1,
 	};
 	wb_lab_sweep(lab, &sweep);
 }
