@@ -26,6 +26,7 @@ else
 fi
 command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
 command -v timeout >/dev/null 2>&1 || want coreutils
+command -v pgrep >/dev/null 2>&1 || want procps   # the test suite looks for leftover processes
 
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then

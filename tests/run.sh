@@ -15,6 +15,8 @@ mkdir -p "$LOGS"
 export LAB_OUT=$BUILD/test-out   # plots and data from test runs stay in build/
 unset LAB_URL                    # every program starts its own server
 
+command -v pgrep >/dev/null || { echo "run.sh: pgrep is missing (scripts/deps.sh installs procps)" >&2; exit 1; }
+
 # Programs of ours already running (a `make server` in another terminal) are not ours to judge.
 # (The lab server runs as plain "labserver", without its path.)
 ours() { { pgrep -f "$BUILD/([a-z]+/)?bin/"; pgrep -x labserver; } | sort -u; }
