@@ -13,7 +13,7 @@ missing=""
 want() { missing="$missing $1"; }
 
 command -v make >/dev/null 2>&1 || want make
-command -v cc >/dev/null 2>&1 || want gcc
+command -v cc >/dev/null 2>&1 || { want gcc; want libc6-dev; }
 command -v pkg-config >/dev/null 2>&1 || want pkg-config
 # Without pkg-config we cannot ask about the libraries yet: assume all are missing
 # and let apt-get skip the ones already installed.
