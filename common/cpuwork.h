@@ -26,7 +26,7 @@ uint64_t wb_cpu_mix(uint64_t x);
 
 /*
  * Items that take about `seconds` of one core's time on this machine.
- * The first call measures (about 0.1 s); later calls reuse the measurement.
+ * The first call measures (about 0.25 s); later calls reuse the measurement.
  * Never returns less than 1.
  */
 uint64_t wb_cpu_items_for(double seconds);
