@@ -3,6 +3,7 @@
 # tables and terminal plots (make demo, for a class).
 BUILD=${BUILD:-build}
 for dir in labs/[0-9][0-9]-*/; do
+	dir=${dir%/}
 	name=${dir#labs/}
 	n=${name%%-*}
 	n=${n#0}

@@ -4,6 +4,7 @@ BUILD=${BUILD:-build}
 echo "Progress (run 'make checkN' for the details of lab N):"
 echo
 for dir in labs/[0-9][0-9]-*/; do
+	dir=${dir%/}
 	name=${dir#labs/}
 	n=${name%%-*}
 	n=${n#0}
