@@ -28,7 +28,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const struct wb_lab_spec spec = {
@@ -892,8 +894,14 @@ static void beside_cpython(struct wb_lab *lab, const struct cpu_figures *cpu,
 		       "in real CPython,\n and the next run of this lab shows them side by side.)\n");
 		return;
 	}
-	printf("\nThe simulation beside CPython %s (%s/python.dat, from make lab4-python):\n",
-	       py_text(&py, "python"), wb_out_dir(4));
+	/* Those figures come from an earlier run: say when, so nobody takes them for this one's. */
+	char path[4096], when[64] = "at an unknown time";
+	struct stat st;
+	wb_out_path(path, sizeof path, 4, "python.dat");
+	if (stat(path, &st) == 0)
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime(&st.st_mtime));
+	printf("\nThe simulation beside CPython %s (measured by make lab4-python, %s: %s):\n",
+	       py_text(&py, "python"), when, path);
 	printf("  %-44s %12s %12s\n", "", "simulation", "CPython");
 	double py_seq = py_value(&py, "cpu_sequential_s");
 	print_pair("2 CPU threads, time / sequential", cpu->new_ratio, cpu->new_measured,
