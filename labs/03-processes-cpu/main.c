@@ -209,7 +209,7 @@ static void sweep_task_sizes(struct wb_lab *lab, double fork_s, struct wb_timeli
 	double break_even_ms = fork_s * tasks / (tasks - 1) * 1000;
 	printf("\nWhen does forking pay?  %d tasks (3.1) vs one after another, by task size:\n",
 	       tasks);
-	printf("  %10s %12s %12s %10s\n", "task ms", "sequential", "forked", "speedup");
+	printf("  %10s %14s %14s %10s\n", "task ms", "sequential ms", "forked ms", "speedup");
 	for (int k = 0; k < nsizes; k++) {
 		uint64_t items = wb_cpu_items_for(sizes_ms[k] / 1000);
 		double best_seq = 1e9, best_par = 1e9;
@@ -226,8 +226,8 @@ static void sweep_task_sizes(struct wb_lab *lab, double fork_s, struct wb_timeli
 		x[k] = sizes_ms[k];
 		measured[k] = best_seq / best_par;
 		ideal[k] = tasks < cores ? tasks : cores;
-		printf("  %10.2f %11.3fs %11.3fs %9.2fx\n", sizes_ms[k], best_seq, best_par,
-		       measured[k]);
+		printf("  %10.2f %14.3f %14.3f %9.2fx\n", sizes_ms[k], best_seq * 1000,
+		       best_par * 1000, measured[k]);
 	}
 	printf("  break-even predicted from the fork cost (3.4): tasks of %.3f ms\n", break_even_ms);
 	struct wb_sweep sweep = {
