@@ -160,6 +160,7 @@ help:
 	@echo '  make checkN      check your lab N exercises: done / not done / failing, and a score'
 	@echo '  make status      every lab, every exercise: done or not'
 	@echo '  make demo        every finished lab, reference version, quick settings'
+	@echo '  make lab4-python lab 4'"'"'s experiments in the real CPython (when python3 is there)'
 	@echo '  make test        the whole suite (what CI runs); ends with "N passed, N failed"'
 	@echo '  make bench       the benchmark figures, as ratios to the ideal'
 	@echo '  make bench-server  the lab server under 10,000 concurrent requests'
