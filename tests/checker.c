@@ -236,35 +236,61 @@ static int expect_not_done(void)
  * session whose leader (the killed test) is gone: after the run, stop every
  * such process, so that no check leaves one behind.
  */
+pid_t wb_check_parent_of(pid_t pid)
+{
+	char path[64], stat[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(stat, 1, sizeof stat - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	/* "pid (name) state ppid ...": the name may hold spaces, so read after the last ')' */
+	char *close = strrchr(stat, ')');
+	int ppid;
+	return close && sscanf(close + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
+}
+
+int wb_check_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int killed = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		if (pid > 0 && pid != getpid() && chosen(pid, arg) && kill(pid, SIGKILL) == 0)
+			killed++;
+	}
+	closedir(d);
+	return killed;
+}
+
+/* An orphan of a killed test: our executable, in a session whose leader is gone. */
+static int is_leftover(pid_t pid, void *self_exe)
+{
+	char path[64], exe[4096];
+	pid_t sid = getsid(pid);
+	if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
+		return 0;	/* our own session, or its test is still alive */
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strcmp(exe, self_exe) == 0;
+}
+
 static int stop_leftover_processes(void)
 {
-	char self_exe[4096], exe[4096], path[64];
+	char self_exe[4096];
 	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
 	if (n <= 0)
 		return 0;
 	self_exe[n] = '\0';
-	int stopped = 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		pid_t pid = atoi(e->d_name);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		pid_t sid = getsid(pid);
-		if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
-			continue;	/* our own session, or its test is still alive */
-		snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-		n = readlink(path, exe, sizeof exe - 1);
-		if (n <= 0)
-			continue;
-		exe[n] = '\0';
-		if (strcmp(exe, self_exe) == 0 && kill(pid, SIGKILL) == 0)
-			stopped++;
-	}
-	closedir(d);
-	return stopped;
+	return wb_check_kill_processes(is_leftover, self_exe);
 }
 
 int main(int argc, char **argv)

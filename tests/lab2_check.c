@@ -60,6 +60,9 @@ static struct wb_server_stats stats(int reset)
 	return st;
 }
 
+typedef int (*fetch_fn)(const char *const *urls, int n, int workers,
+			struct fetch_result *results, struct wb_timeline *tl);
+
 static void assert_each_slot_filled(const char *ex, const struct fetch_result *res, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -71,6 +74,35 @@ static void assert_each_slot_filled(const char *ex, const struct fetch_result *r
 			  "each request's result stored in its own slot?", ex, i, res[i].http.bytes, i,
 			  i + 1);
 	}
+}
+
+/*
+ * Run n requests for distinct /bytes URLs through `fetch`, then check that
+ * each answer landed in its own slot and that no thread outlived the call.
+ * `leftover_hint` says what a student should look at if threads remain.
+ */
+static void check_slots_and_threads(const char *ex, fetch_fn fetch, int n, int workers,
+				    const char *leftover_hint)
+{
+	struct fetch_result res[MAXN] = { 0 };
+	struct wb_timeline *tl = wb_timeline_new(64);
+	bytes_urls(n);
+	int threads_before = wb_check_threads();
+	int rc = fetch(urls, n, workers, res, tl);
+	REQUIRE_DONE(rc, ex);
+	assert_each_slot_filled(ex, res, n);
+	cr_assert(wb_check_threads() == threads_before,
+		  "exercise %s: %d threads are still alive after you returned - %s", ex,
+		  wb_check_threads() - threads_before, leftover_hint);
+	wb_timeline_free(tl);
+}
+
+/* 2.1 in the shape of the pools, for check_slots_and_threads. */
+static int thread_per_request(const char *const *u, int n, int workers,
+			      struct fetch_result *res, struct wb_timeline *tl)
+{
+	(void)workers;
+	return fetch_thread_per_request(u, n, res, tl);
 }
 
 /* --- 2.1 ---------------------------------------------------------------- */
@@ -103,18 +135,7 @@ Test(ex2_1, requests_overlap, .timeout = 30)
 
 Test(ex2_1, results_in_their_slots, .timeout = 30)
 {
-	enum { N = 10 };
-	struct fetch_result res[N] = { 0 };
-	struct wb_timeline *tl = wb_timeline_new(64);
-	bytes_urls(N);
-	int threads_before = wb_check_threads();
-	int rc = fetch_thread_per_request(urls, N, res, tl);
-	REQUIRE_DONE(rc, "2.1");
-	assert_each_slot_filled("2.1", res, N);
-	cr_assert(wb_check_threads() == threads_before,
-		  "exercise 2.1: %d threads are still alive after you returned - join them all",
-		  wb_check_threads() - threads_before);
-	wb_timeline_free(tl);
+	check_slots_and_threads("2.1", thread_per_request, 10, 0, "join them all");
 }
 
 Test(ex2_1, a_failure_stays_in_its_slot, .timeout = 30)
@@ -183,35 +204,15 @@ Test(ex2_2, peak_is_the_pool_size, .timeout = 15)
 
 Test(ex2_2, slots_and_clean_shutdown, .timeout = 15)
 {
-	enum { N = 12, W = 4 };
-	struct fetch_result res[N] = { 0 };
-	struct wb_timeline *tl = wb_timeline_new(64);
-	bytes_urls(N);
-	int threads_before = wb_check_threads();
-	int rc = fetch_with_pool(urls, N, W, res, tl);
-	REQUIRE_DONE(rc, "2.2");
-	assert_each_slot_filled("2.2", res, N);
-	cr_assert(wb_check_threads() == threads_before,
-		  "exercise 2.2: %d worker threads are still alive after you returned - does each "
-		  "worker get a poison pill, and do you join them all?",
-		  wb_check_threads() - threads_before);
-	wb_timeline_free(tl);
+	check_slots_and_threads("2.2", fetch_with_pool, 12, 4,
+				"does each worker get a poison pill, and do you join them all?");
 }
 
 Test(ex2_2, more_workers_than_urls, .timeout = 15)
 {
-	enum { N = 2, W = 5 };
-	struct fetch_result res[N] = { 0 };
-	struct wb_timeline *tl = wb_timeline_new(16);
-	bytes_urls(N);
-	int threads_before = wb_check_threads();
-	int rc = fetch_with_pool(urls, N, W, res, tl);
-	REQUIRE_DONE(rc, "2.2");
-	assert_each_slot_filled("2.2", res, N);
-	cr_assert(wb_check_threads() == threads_before,
-		  "exercise 2.2: with more workers than URLs, idle workers must stop too (one "
-		  "poison pill per worker)");
-	wb_timeline_free(tl);
+	check_slots_and_threads("2.2", fetch_with_pool, 2, 5,
+				"with more workers than URLs, idle workers must stop too (one "
+				"poison pill per worker)");
 }
 
 /* --- 2.3 ---------------------------------------------------------------- */

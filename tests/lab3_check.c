@@ -9,7 +9,6 @@
 #include "checker.h"
 #include "exercises.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,54 +82,49 @@ static void assert_process_per_task(const char *ex, const struct wb_timeline *tl
 		  "child (or reading its result) before forking the next?", ex);
 }
 
+static int is_sibling(pid_t pid, void *parent)
+{
+	return wb_check_parent_of(pid) == *(pid_t *)parent;
+}
+
 /* Run in a child of the test process: SIGKILL every other child of our parent. */
 static void kill_siblings(void)
 {
-	DIR *d = opendir("/proc");
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		int pid = atoi(e->d_name);
-		if (pid <= 0 || pid == getpid())
-			continue;
-		char path[64], stat[512];
-		snprintf(path, sizeof path, "/proc/%d/stat", pid);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		size_t n = fread(stat, 1, sizeof stat - 1, f);
-		fclose(f);
-		stat[n] = '\0';
-		/* pid (comm) state ppid ...: the comm may hold spaces, so start after ')' */
-		char *close = strrchr(stat, ')');
-		int ppid;
-		if (close && sscanf(close + 1, " %*c %d", &ppid) == 1 && ppid == getppid())
-			kill(pid, SIGKILL);
-	}
-	closedir(d);
+	pid_t parent = getppid();
+	wb_check_kill_processes(is_sibling, &parent);
 }
 
-/* --- 3.1 ---------------------------------------------------------------- */
+/*
+ * 3.1 and 3.2 share their main check: T tasks give the right results, each
+ * in a process of its own, all reaped, every descriptor closed.
+ */
+typedef int (*per_task_fn)(int tasks, uint64_t items, uint64_t *results, struct wb_timeline *tl);
 
-Test(ex3_1, results_processes_and_cleanup, .timeout = 30)
+static void check_process_per_task(const char *ex, per_task_fn run, const char *fd_hint)
 {
 	enum { T = 4 };
 	uint64_t items = wb_cpu_items_for(0.05);
 	uint64_t results[T] = { 0 };
 	struct wb_timeline *tl = wb_timeline_new(64);
 	int fds_before = wb_check_open_fds();
-	int rc = run_forked(T, items, results, tl);
-	REQUIRE_DONE(rc, "3.1");
-	cr_assert(rc == 0, "exercise 3.1: returned %d, expected 0", rc);
-	assert_results("3.1", results, T, items);
-	assert_process_per_task("3.1", tl, T);
+	int rc = run(T, items, results, tl);
+	REQUIRE_DONE(rc, ex);
+	cr_assert(rc == 0, "exercise %s: returned %d, expected 0", ex, rc);
+	assert_results(ex, results, T, items);
+	assert_process_per_task(ex, tl, T);
 	cr_assert(no_children_left(),
-		  "exercise 3.1: a child was never reaped (a zombie is left) - waitpid every child");
+		  "exercise %s: a child was never reaped (a zombie is left) - waitpid every child", ex);
 	cr_assert(wb_check_open_fds() == fds_before,
-		  "exercise 3.1: %d descriptors more are open after you returned - close both ends "
-		  "of every pipe", wb_check_open_fds() - fds_before);
+		  "exercise %s: %d descriptors more are open after you returned%s", ex,
+		  wb_check_open_fds() - fds_before, fd_hint);
 	wb_timeline_free(tl);
+}
+
+/* --- 3.1 ---------------------------------------------------------------- */
+
+Test(ex3_1, results_processes_and_cleanup, .timeout = 30)
+{
+	check_process_per_task("3.1", run_forked, " - close both ends of every pipe");
 }
 
 Test(ex3_1, a_crashed_child_fails_the_run, .timeout = 30)
@@ -159,19 +153,7 @@ Test(ex3_1, a_crashed_child_fails_the_run, .timeout = 30)
 
 Test(ex3_2, results_in_shared_memory, .timeout = 30)
 {
-	enum { T = 4 };
-	uint64_t items = wb_cpu_items_for(0.05);
-	uint64_t results[T] = { 0 };
-	struct wb_timeline *tl = wb_timeline_new(64);
-	int fds_before = wb_check_open_fds();
-	int rc = run_forked_shared(T, items, results, tl);
-	REQUIRE_DONE(rc, "3.2");
-	cr_assert(rc == 0, "exercise 3.2: returned %d, expected 0", rc);
-	assert_results("3.2", results, T, items);
-	assert_process_per_task("3.2", tl, T);
-	cr_assert(no_children_left(), "exercise 3.2: a child was never reaped (a zombie is left)");
-	cr_assert(wb_check_open_fds() == fds_before, "exercise 3.2: descriptors leaked");
-	wb_timeline_free(tl);
+	check_process_per_task("3.2", run_forked_shared, "");
 }
 
 /* --- 3.3 ---------------------------------------------------------------- */
