@@ -53,7 +53,7 @@ static const struct option_doc docs[] = {
 	  "also write the results as JSON to FILE" },
 	{ 0, { "no-plot", no_argument, NULL, OPT_NO_PLOT }, NULL,
 	  "no plot in the terminal (PNG files are still written)" },
-	{ 0, { "seed", required_argument, NULL, OPT_SEED }, "N",
+	{ WB_OPT_SEED, { "seed", required_argument, NULL, OPT_SEED }, "N",
 	  "seed for anything random" },
 	{ 0, { "help", no_argument, NULL, OPT_HELP }, NULL, "show this help" },
 };

@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* The options a lab may accept (--quick, --json, --no-plot, --seed and --help always are). */
+/* The options a lab may accept (--quick, --json, --no-plot and --help always are).
+ * A lab accepts only what it uses: an option that changes nothing would mislead. */
 enum {
 	WB_OPT_URL = 1u << 0,       /* --url URL       server to talk to (else $LAB_URL, else our own) */
 	WB_OPT_REQUESTS = 1u << 1,  /* --requests N    how many HTTP requests */
@@ -20,6 +21,7 @@ enum {
 	WB_OPT_REPEAT = 1u << 5,    /* --repeat N      measured repetitions */
 	WB_OPT_TASK_MS = 1u << 6,   /* --task-ms MS    CPU time per task */
 	WB_OPT_INTERVAL = 1u << 7,  /* --interval MS   a GIL's switch interval */
+	WB_OPT_SEED = 1u << 8,      /* --seed N        seed for anything random */
 };
 
 struct wb_options {
