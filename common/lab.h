@@ -47,6 +47,13 @@ struct wb_sweep {
 /* Write the sweep's rows ("x measured ideal") and draw them. */
 void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sweep);
 
+/* The time limit for an experiment expected to take `expected_s` when all is
+ * well: far above it (3x, plus 30 s), so only a stuck exercise reaches it. */
+static inline double stuck_after(double expected_s)
+{
+	return 3 * expected_s + 30;
+}
+
 /* Print the table, write results.dat (and --json), draw the bar chart.
  * Returns the exit status for main: 0. */
 int wb_lab_finish(struct wb_lab *lab);

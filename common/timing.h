@@ -61,11 +61,17 @@ void wb_repeat(int warmup, int reps, void (*fn)(void *arg), void *arg,
 int wb_cores(void);
 
 /*
- * Progress line on stderr for long experiments, only when stderr is a
- * terminal: after 2 s it shows "  label ... 3.5 s" and keeps it updated until
- * wb_progress_end().  One at a time.
+ * Around every experiment that runs student code:
+ *  - a progress line on stderr, only when stderr is a terminal: after 2 s it
+ *    shows "  label ... 3.5 s" and keeps it updated until wb_progress_end();
+ *  - a time limit (limit_s > 0): an experiment still running after limit_s
+ *    seconds is taken for stuck (a lock never released, a thread never
+ *    joined), so the program says so and stops itself with SIGTERM, which
+ *    also stops the lab server it started.  A deadlocked exercise must not
+ *    hang `make labN`.  Pick limits far above the expected time.
+ * One at a time.
  */
-void wb_progress_begin(const char *label);
+void wb_progress_begin(const char *label, double limit_s);
 void wb_progress_end(void);
 
 #endif

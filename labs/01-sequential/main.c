@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	int classified;
 	char name[64];
 	snprintf(name, sizeof name, "%d requests in a row (1.2)", o->requests);
-	wb_progress_begin("fetching");
+	wb_progress_begin("fetching", stuck_after(o->requests * (o->delay + 0.05)));
 	rc = run_profiled(run_fetch_job, &fetch, &fp, &classified);
 	wb_progress_end();
 	fail_if_error(rc, "exercise 1.2");
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 	struct cpu_job cpu = { o->tasks, items, results, tl };
 	struct workload_profile cp = { 0 };
 	snprintf(name, sizeof name, "%d CPU tasks in a row (1.3)", o->tasks);
-	wb_progress_begin("computing");
+	wb_progress_begin("computing", stuck_after(o->tasks * o->task_ms / 1000));
 	rc = run_profiled(run_cpu_job, &cpu, &cp, &classified);
 	wb_progress_end();
 	fail_if_error(rc, "exercise 1.3");

@@ -96,7 +96,8 @@ static void run_fetch(struct wb_lab *lab, fetch_fn fn, const char *const *urls, 
 	struct wb_server_stats before;
 	server_stats(lab->url, 1, &before);
 	wb_timeline_reset(tl);
-	wb_progress_begin("fetching");
+	/* one request after another is the slowest a correct exercise can be */
+	wb_progress_begin("fetching", stuck_after(n * (lab->opt.delay + 0.05)));
 	wb_usage_begin(&out->usage);
 	out->status = fn(urls, n, workers, results, tl);
 	wb_usage_end(&out->usage);

@@ -122,7 +122,7 @@ static struct outcome run_variant(run_fn fn, int tasks, int workers, uint64_t it
 	uint64_t *results = wb_xcalloc((size_t)tasks, sizeof *results);
 	struct wb_usage u;
 	wb_timeline_reset(tl);
-	wb_progress_begin("computing");
+	wb_progress_begin("computing", stuck_after(tasks * items * wb_cpu_ns_per_item() / 1e9));
 	wb_usage_begin(&u);
 	o.status = fn(tasks, workers, items, results, tl);
 	wb_usage_end(&u);
@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 	struct wb_timeline *tl = wb_timeline_new((size_t)tasks + 64);
 	uint64_t *expected = wb_xcalloc((size_t)tasks, sizeof *expected);
 	struct wb_usage u;
-	wb_progress_begin("computing");
+	wb_progress_begin("computing", 0);	/* the driver's own loop: it cannot hang */
 	wb_usage_begin(&u);
 	one_after_another(tasks, 1, items, expected, tl);
 	wb_usage_end(&u);

@@ -49,6 +49,7 @@ static const struct wb_lab_spec spec = {
 #define FETCH_TIMEOUT_S 30.0
 #define MAX_THREADS 16
 #define ECHO_SERVICE_S 50e-6     /* the echo's time to answer */
+#define STUCK_AFTER_S 120.0      /* an experiment running longer is stuck (wb_progress_begin) */
 
 /* Keeps the compiler from dropping the echo's work. */
 static volatile uint64_t echo_sink;
@@ -137,7 +138,7 @@ static struct cpu_run run_cpu(const struct gil_setup *gs, int threads, uint64_t 
 	atomic_init(&stop, 0);
 	wb_timeline_reset(tl);
 	gil_setup_init(&g, gs, tl);
-	wb_progress_begin("computing");
+	wb_progress_begin("computing", STUCK_AFTER_S);
 	wb_usage_begin(&r.usage);
 	for (int i = 0; i < threads; i++) {
 		t[i] = (struct gil_cpu_thread){ .g = &g, .who = i, .ticks = ticks,
@@ -174,7 +175,7 @@ static uint64_t run_sequential(const struct settings *s, struct wb_usage *u)
 	struct gil g;
 	uint64_t sum = 0, done = 0, one = 0;
 	gil_init(&g, GIL_NONE, s->interval_s);
-	wb_progress_begin("computing");
+	wb_progress_begin("computing", STUCK_AFTER_S);
 	wb_usage_begin(u);
 	for (int task = 0; task < TASKS; task++) {
 		sum = 0;
@@ -419,7 +420,7 @@ static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs
 	struct wb_server_stats st;
 	gil_setup_init(&g, gs, NULL);
 	server_stats(lab->url, 1, &st);
-	wb_progress_begin("fetching");
+	wb_progress_begin("fetching", STUCK_AFTER_S);
 	wb_usage_begin(&r.usage);
 	for (int i = 0; i < threads; i++) {
 		f[i] = (struct fetcher){ .g = &g, .who = i, .url = url, .let_go = let_go,
@@ -604,7 +605,7 @@ static struct convoy_run run_convoy(int cpu_threads, double interval_s, double s
 	if (tl)
 		wb_timeline_reset(tl);
 	gil_setup_init(&g, &gs, tl);
-	wb_progress_begin("round trips");
+	wb_progress_begin("round trips", STUCK_AFTER_S);
 	wb_usage_begin(&r.usage);
 	for (int i = 0; i < cpu_threads; i++) {
 		t[i] = (struct gil_cpu_thread){ .g = &g, .who = i + 1, .ticks = UINT64_MAX / 2,
