@@ -2,6 +2,7 @@
 #include "timing.h"
 
 #include "check.h"
+#include "procs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -143,8 +144,11 @@ static _Noreturn void give_up(double elapsed)
 		"looks stuck: a lock never released, a thread never joined, a pipe never closed?\n"
 		"Stopping here; `make check%s` names the exercise that hangs.\n",
 		program_invocation_short_name, progress.label, elapsed, lab);
-	/* SIGTERM, not exit(): the stuck threads may hold locks exit() would need,
-	 * and the lab server's SIGTERM handler stops the server on the way out. */
+	/* Children stuck with us (a pool's workers waiting on a pipe) would outlive
+	 * us: stop them first.  (The lab server among them is reaped by its
+	 * SIGTERM handler.)  Then SIGTERM, not exit(): the stuck threads may hold
+	 * locks that exit() would need. */
+	wb_kill_children();
 	kill(getpid(), SIGTERM);
 	wb_sleep(5);
 	_exit(1);	/* if SIGTERM was ignored or handled without ending us */

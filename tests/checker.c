@@ -10,6 +10,7 @@
  * Criterion's own options (e.g. --filter) still work.
  */
 #include "checker.h"
+#include "procs.h"
 
 #include <criterion/hooks.h>
 #include <criterion/options.h>
@@ -236,38 +237,6 @@ static int expect_not_done(void)
  * session whose leader (the killed test) is gone: after the run, stop every
  * such process, so that no check leaves one behind.
  */
-pid_t wb_check_parent_of(pid_t pid)
-{
-	char path[64], stat[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(stat, 1, sizeof stat - 1, f);
-	fclose(f);
-	stat[n] = '\0';
-	/* "pid (name) state ppid ...": the name may hold spaces, so read after the last ')' */
-	char *close = strrchr(stat, ')');
-	int ppid;
-	return close && sscanf(close + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
-}
-
-int wb_check_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	int killed = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		pid_t pid = atoi(e->d_name);
-		if (pid > 0 && pid != getpid() && chosen(pid, arg) && kill(pid, SIGKILL) == 0)
-			killed++;
-	}
-	closedir(d);
-	return killed;
-}
-
 /* An orphan of a killed test: our executable, in a session whose leader is gone. */
 static int is_leftover(pid_t pid, void *self_exe)
 {
@@ -290,7 +259,7 @@ static int stop_leftover_processes(void)
 	if (n <= 0)
 		return 0;
 	self_exe[n] = '\0';
-	return wb_check_kill_processes(is_leftover, self_exe);
+	return wb_kill_processes(is_leftover, self_exe);
 }
 
 int main(int argc, char **argv)

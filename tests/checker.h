@@ -18,7 +18,6 @@
 #define WB_CHECKER_H
 
 #include <criterion/criterion.h>
-#include <sys/types.h>
 
 #include "exercise.h"
 
@@ -43,13 +42,6 @@ int wb_check_threads(void);
 
 /* Descriptors open in this process now (/proc/self/fd): no pipe may be left open. */
 int wb_check_open_fds(void);
-
-/* The parent of process pid (from /proc/PID/stat), or -1 if it is gone. */
-pid_t wb_check_parent_of(pid_t pid);
-
-/* SIGKILL every process (but this one) for which chosen(pid, arg) is true;
- * returns how many were killed. */
-int wb_check_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg);
 
 /* Fail the test as "not done" when the exercise is still the placeholder. */
 #define REQUIRE_DONE(rc, id)                                                        \

@@ -8,6 +8,7 @@
  */
 #include "checker.h"
 #include "exercises.h"
+#include "procs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -84,14 +85,14 @@ static void assert_process_per_task(const char *ex, const struct wb_timeline *tl
 
 static int is_sibling(pid_t pid, void *parent)
 {
-	return wb_check_parent_of(pid) == *(pid_t *)parent;
+	return wb_parent_of(pid) == *(pid_t *)parent;
 }
 
 /* Run in a child of the test process: SIGKILL every other child of our parent. */
 static void kill_siblings(void)
 {
 	pid_t parent = getppid();
-	wb_check_kill_processes(is_sibling, &parent);
+	wb_kill_processes(is_sibling, &parent);
 }
 
 /*

@@ -1,0 +1,23 @@
+/*
+ * procs.h - finding and stopping processes through /proc.
+ *
+ * Used where a stuck run must be cleaned up from the outside: a lab giving
+ * up on a stuck experiment stops its children, and a checker stops the
+ * orphans of a check it killed.
+ */
+#ifndef WB_PROCS_H
+#define WB_PROCS_H
+
+#include <sys/types.h>
+
+/* The parent of process pid (from /proc/PID/stat), or -1 if it is gone. */
+pid_t wb_parent_of(pid_t pid);
+
+/* SIGKILL every process (but this one) for which chosen(pid, arg) is true;
+ * returns how many were killed. */
+int wb_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg);
+
+/* SIGKILL every child of this process (not reaping them). */
+int wb_kill_children(void);
+
+#endif
