@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +294,26 @@ Test(exercise, todo_says_not_done, .timeout = 5)
 {
 	cr_assert(TODO("9.9") == WB_NOT_DONE);
 	cr_assert(TODO("9.9") == WB_NOT_DONE);
+}
+
+/* --- the time limit on experiments ------------------------------------- */
+
+Test(timing, a_stuck_experiment_is_stopped, .signal = SIGTERM, .timeout = 10)
+{
+	pid_t child = fork();	/* a child stuck with us must not outlive us */
+	cr_assert(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	wb_progress_begin("stuck", 0.5);
+	wb_sleep(5);		/* "stuck": the limit must end the process first */
+}
+
+Test(timing, a_finished_experiment_is_not_stopped, .timeout = 10)
+{
+	wb_progress_begin("quick", 0.5);
+	wb_sleep(0.1);
+	wb_progress_end();
+	wb_sleep(1.0);		/* well past the limit: nothing may happen now */
 }
