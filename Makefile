@@ -109,7 +109,13 @@ lab$(1): $(BIN)/lab$(1) $(BIN)/labserver
 solution$(1): $(BIN)/solution$(1) $(BIN)/labserver
 	$(BIN)/solution$(1) $$(ARGS)
 check$(1): $(BIN)/check$(1) $(BIN)/labserver
-	@tests/check.sh $(BIN)/check$(1)
+	@tests/check.sh $(BIN)/check$(1) $$(ARGS)
+# The lab program with YOUR exercises under ThreadSanitizer (the checker cannot
+# run under it: Criterion's runner and TSan do not get along).
+.PHONY: tsan$(1)
+tsan$(1):
+	@$(MAKE) -s BUILD=$(BUILD)/thread SANITIZE=thread $(BUILD)/thread/bin/lab$(1) $(BUILD)/thread/bin/labserver
+	@tests/tsan.sh $(BUILD)/thread/bin/lab$(1) $$(ARGS)
 
 # A lab may carry a companion in Python (labs/NN-name/python/run.sh): make labN-python.
 ifneq ($(wildcard labs/$(2)/python/run.sh),)
@@ -120,6 +126,32 @@ endif
 endef
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_rules,$(call lab_num,$(d)),$(d))))
 $(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
+
+# --- Wrong solutions the checkers must catch: tests/mutants/labN/NAME.patch ---
+# Each patch applies to the lab's reference exercises.c; the result is built
+# into its own checker, $(BUILD)/mutants/labN/NAME/check (tests/mutants.sh runs them).
+lab_dir_of   = $(firstword $(filter 0$(1)-% $(1)-%,$(LAB_DIRS)))
+mutant_lab   = $(patsubst lab%,%,$(firstword $(subst /, ,$(1))))
+MUTANT_PATCHES := $(wildcard tests/mutants/lab*/*.patch)
+MUTANT_CHECKS  := $(MUTANT_PATCHES:tests/mutants/%.patch=$(BUILD)/mutants/%/check)
+
+$(BUILD)/mutants/%/exercises.c: tests/mutants/%.patch
+	@mkdir -p $(@D)
+	$(call say,PATCH,$<)cp solutions/$(call lab_dir_of,$(call mutant_lab,$*))/exercises.c $@.tmp && \
+		patch -s --no-backup-if-mismatch -r - $@.tmp <$< && mv $@.tmp $@
+
+$(BUILD)/mutants/%/exercises.o: $(BUILD)/mutants/%/exercises.c $(BUILD)/deps.mk
+	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) \
+		-Ilabs/$(call lab_dir_of,$(call mutant_lab,$*)) $(CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(BUILD)/mutants/%/check: $(BUILD)/mutants/%/exercises.o \
+		$$(OBJ)/tests/$$(firstword $$(subst /, ,$$*))_check.o $(OBJ)/tests/checker.o $(COMMON_LIB)
+	$(call link,$(CRITERION_LIBS))
+
+.PHONY: mutants
+mutants: $(MUTANT_CHECKS) $(BIN)/labserver
+	@BUILD=$(BUILD) tests/mutants.sh $(MUTANT_CHECKS)
 
 # --- Top-level targets -------------------------------------------------------
 .DEFAULT_GOAL := all
@@ -133,8 +165,8 @@ solutions: $(BIN)/labserver $(LAB_NUMS:%=$(BIN)/solution%)
 server: $(BIN)/labserver
 	$(BIN)/labserver $(ARGS)
 
-test: all
-	@BUILD=$(BUILD) MAKE="$(MAKE)" tests/run.sh
+test: all $(MUTANT_CHECKS)
+	@BUILD=$(BUILD) MAKE="$(MAKE)" tests/run.sh $(MUTANT_CHECKS)
 
 bench-server: $(BIN)/labserver $(BIN)/bench_server
 	@BUILD=$(BUILD) tests/bench-server.sh

@@ -27,7 +27,7 @@ static int first_time(const char *exercise)
 	return first;
 }
 
-int wb_todo(const char *exercise)
+int wb_todo(const char *exercise, ...)
 {
 	/* The checkers set WB_QUIET_TODO: their report says it better. */
 	const char *quiet = getenv("WB_QUIET_TODO");

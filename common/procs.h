@@ -20,4 +20,17 @@ int wb_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg);
 /* SIGKILL every child of this process (not reaping them). */
 int wb_kill_children(void);
 
+/* Is pid a descendant (child, grandchild, ...) of ancestor? */
+int wb_is_descendant(pid_t pid, pid_t ancestor);
+
+/*
+ * Where each thread of process pid is, one line per thread appended to buf:
+ *     "pid 812 thread 815 (check2): sleeping in futex_wait_queue - waiting for a lock or a
+ *      condition variable"
+ * from /proc/PID/task/TID/{stat,wchan}.  This is what a stuck program looks
+ * like from outside: it tells a deadlock (futex) from a full pipe (pipe_write)
+ * from a busy loop (running).  Returns the number of threads described.
+ */
+int wb_describe_threads(pid_t pid, char *buf, size_t cap);
+
 #endif

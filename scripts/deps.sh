@@ -27,6 +27,7 @@ fi
 command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
 command -v timeout >/dev/null 2>&1 || want coreutils
 command -v pgrep >/dev/null 2>&1 || want procps   # the test suite looks for leftover processes
+command -v patch >/dev/null 2>&1 || want patch    # the test suite applies the wrong solutions (tests/mutants)
 
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then

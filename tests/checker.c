@@ -1,41 +1,54 @@
 /*
- * checker.c - the main() of every lab checker: run the Criterion tests,
- * then report per exercise.
+ * checker.c - the main() of every lab checker (the modes are in checker.h).
  *
- *   checkN                   the student's report; exit 0 only if every exercise is done
- *   checkN --status          one line per exercise (for make status); exit 0
- *   checkN --expect-not-done for make test on the untouched handout: exit 0 only if
- *                            every check FAILS (proof that no check passes vacuously)
+ * How a run goes: the exercises are checked one at a time, in the lab's
+ * order.  For each, a child process runs that exercise's Criterion tests
+ * (suite exK_J) and sends this process one event when a test starts and
+ * one when it ends.  So this process knows, at every moment, which test is
+ * running and for how long: it prints each exercise's verdict as soon as
+ * its last test ends, and when a test runs past WB_CHECK_HANG_S it first
+ * notes where each of the test's threads waits (/proc: state and wchan),
+ * then stops it and reports it as hung, with that picture.
  *
- * Criterion's own options (e.g. --filter) still work.
+ * An exercise needs others when its checks run their code (lab 4's forced
+ * switching runs on 4.2's switch interval).  If one it needs is not done,
+ * it is reported as "skipped (needs 4.2)" instead of being blamed for a
+ * mistake that is not its own.
  */
 #include "checker.h"
 #include "procs.h"
+#include "timing.h"
 
 #include <criterion/hooks.h>
 #include <criterion/options.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_TESTS 128
+#define MAX_EXERCISES 16
 
-enum verdict { PASSED, NOT_DONE, FAILING, TIMED_OUT, CRASHED };
+/* Worst last: an exercise's verdict is the worst of its tests'. */
+enum verdict { UNKNOWN, PASSED, NOT_DONE, FAILING, TIMED_OUT, CRASHED, SKIPPED };
 
-struct outcome {
-	const struct criterion_test_stats *stats;
-	char exercise[8];     /* "1.2", from the suite name ex1_2 */
-	char test[64];
+struct verdict_of_exercise {
 	enum verdict verdict;
-	char why[320];
+	int tests;            /* tests that ran */
+	int tests_failed;     /* tests that did not pass */
+	char why[2048];       /* the first failure's message */
 };
 
-static struct outcome outcomes[MAX_TESTS];
-static int noutcomes;
+static struct verdict_of_exercise verdicts[MAX_EXERCISES];
+
+/* ---- /proc counters for the checks --------------------------------------- */
 
 /* Entries of a /proc directory, but "." and "..". */
 static int count_entries(const char *dir)
@@ -62,13 +75,29 @@ int wb_check_open_fds(void)
 	return count_entries("/proc/self/fd") - 1;
 }
 
-/* "ex1_2" -> "1.2" */
-static void exercise_of(const char *suite, char *out, size_t cap)
+/* ---- The events a runner child sends ------------------------------------ */
+
+enum event_kind { TEST_STARTED, TEST_ENDED };
+
+/* Small enough for one atomic write() on a pipe (PIPE_BUF is 4096). */
+struct event {
+	enum event_kind kind;
+	enum verdict verdict;   /* TEST_ENDED */
+	double timeout_s;       /* TEST_STARTED: the test's own limit (0: none) */
+	char test[64];
+	char why[1024];
+};
+
+static int event_fd = -1;   /* in a runner child: where events go */
+
+static void send_event(const struct event *ev)
 {
-	snprintf(out, cap, "%s", strncmp(suite, "ex", 2) == 0 ? suite + 2 : suite);
-	char *sep = strchr(out, '_');
-	if (sep)
-		*sep = '.';
+	if (event_fd < 0)
+		return;
+	ssize_t n;
+	do
+		n = write(event_fd, ev, sizeof *ev);
+	while (n < 0 && errno == EINTR);
 }
 
 static const char *first_failed_message(const struct criterion_test_stats *stats)
@@ -79,68 +108,306 @@ static const char *first_failed_message(const struct criterion_test_stats *stats
 	return stats->message;
 }
 
-/* Record one test's outcome; a test reported twice (crash, then post-test) counts once. */
-static void record_outcome(struct criterion_test_stats *stats)
+/* A test has ended: turn Criterion's statistics into a verdict and send it.
+ * Criterion may report a test twice (crash, then post-test): send it once. */
+static void send_outcome(struct criterion_test_stats *stats)
 {
-	for (int i = 0; i < noutcomes; i++)
-		if (outcomes[i].stats == stats)
-			return;
-	if (noutcomes == MAX_TESTS)
+	static const struct criterion_test_stats *last;
+	if (stats == last)
 		return;
-	struct outcome *o = &outcomes[noutcomes++];
-	o->stats = stats;
-	exercise_of(stats->test->category, o->exercise, sizeof o->exercise);
-	snprintf(o->test, sizeof o->test, "%s", stats->test->name);
+	last = stats;
+	struct event ev = { .kind = TEST_ENDED };
+	snprintf(ev.test, sizeof ev.test, "%s", stats->test->name);
 	const char *msg = first_failed_message(stats);
 	if (stats->timed_out) {
-		o->verdict = TIMED_OUT;
-		snprintf(o->why, sizeof o->why,
-			 "timed out after %.0f s and was stopped: is a thread or process waiting "
-			 "forever (a missing unlock, signal, join or close)?",
+		ev.verdict = TIMED_OUT;
+		snprintf(ev.why, sizeof ev.why, "did not finish within %.0f s and was stopped",
 			 stats->test->data->timeout);
 	} else if (stats->crashed) {
-		o->verdict = CRASHED;
-		snprintf(o->why, sizeof o->why, "crashed with signal %d (%s)%s%s", stats->signal,
+		ev.verdict = CRASHED;
+		snprintf(ev.why, sizeof ev.why, "crashed with signal %d (%s)%s%s", stats->signal,
 			 strsignal(stats->signal), msg ? ": " : "", msg ? msg : "");
 	} else if (stats->test_status == CR_STATUS_PASSED) {
-		o->verdict = PASSED;
+		ev.verdict = PASSED;
 	} else if (msg && strstr(msg, "not done yet")) {
-		o->verdict = NOT_DONE;
-		snprintf(o->why, sizeof o->why, "%s", msg);
+		ev.verdict = NOT_DONE;
+		snprintf(ev.why, sizeof ev.why, "%s", msg);
 	} else {
-		o->verdict = FAILING;
-		snprintf(o->why, sizeof o->why, "%s", msg ? msg : "failed");
+		ev.verdict = FAILING;
+		if (msg)
+			snprintf(ev.why, sizeof ev.why, "%s", msg);
+		else
+			snprintf(ev.why, sizeof ev.why, "the check %s stopped with exit status %d "
+				 "before it could say why (any message is above)", stats->test->name,
+				 stats->exit_code);
 	}
+	send_event(&ev);
 }
 
-/* Both run in the runner process, after a test's own process has ended:
- * POST_TEST for tests that finished or timed out, TEST_CRASH for crashes. */
+/* These run in the runner child (Criterion calls report hooks in its runner). */
+ReportHook(PRE_INIT)(struct criterion_test *test)
+{
+	struct event ev = { .kind = TEST_STARTED, .timeout_s = test->data->timeout };
+	snprintf(ev.test, sizeof ev.test, "%s", test->name);
+	send_event(&ev);
+}
+
 ReportHook(POST_TEST)(struct criterion_test_stats *stats)
 {
-	record_outcome(stats);
+	send_outcome(stats);
 }
 
 ReportHook(TEST_CRASH)(struct criterion_test_stats *stats)
 {
-	record_outcome(stats);
+	send_outcome(stats);
 }
 
-/* The worst verdict of an exercise's tests decides the exercise's. */
-static enum verdict exercise_verdict(const char *id, const char **why, int *tests)
+/* ---- Processes: the hung test's, and those a check left behind ----------- */
+
+static char self_exe[4096];
+
+static int runs_our_program(pid_t pid)
 {
-	enum verdict worst = PASSED;
-	*why = "";
-	*tests = 0;
-	for (int i = 0; i < noutcomes; i++) {
-		if (strcmp(outcomes[i].exercise, id) != 0)
+	char path[64], exe[4096];
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, exe, sizeof exe - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	return strcmp(exe, self_exe) == 0;
+}
+
+struct below {
+	pid_t runner;
+	char *picture;
+	size_t cap;
+	int threads;
+};
+
+/* A process of the running test: below the runner child, and our program
+ * (the test's server is another program: its threads are not the student's). */
+static int describe_if_test(pid_t pid, void *arg)
+{
+	struct below *b = arg;
+	if (pid != b->runner && wb_is_descendant(pid, b->runner) && runs_our_program(pid))
+		b->threads += wb_describe_threads(pid, b->picture, b->cap);
+	return 0;
+}
+
+static int is_below_runner(pid_t pid, void *arg)
+{
+	struct below *b = arg;
+	return pid != b->runner && wb_is_descendant(pid, b->runner);
+}
+
+/* The test has hung: say where its threads wait, then stop every process below the runner. */
+static void stop_hung_test(pid_t runner, char *picture, size_t cap)
+{
+	struct below b = { runner, picture, cap, 0 };
+	picture[0] = '\0';
+	wb_kill_processes(describe_if_test, &b);   /* chooses none: it only describes */
+	if (b.threads == 0)
+		snprintf(picture, cap, "  (its threads could not be read from /proc)\n");
+	wb_kill_processes(is_below_runner, &b);
+}
+
+/*
+ * An orphan of a killed test: our program, in a session whose leader is
+ * gone.  (Criterion starts each test in a session of its own, so a pool
+ * worker blocked on a pipe nobody will close outlives its killed test.)
+ */
+static int is_leftover(pid_t pid, void *unused)
+{
+	(void)unused;
+	pid_t sid = getsid(pid);
+	if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
+		return 0;
+	return runs_our_program(pid);
+}
+
+/* ---- Running one exercise ------------------------------------------------ */
+
+static struct criterion_test_set *all_tests;
+static int fail_fast = 1;   /* an exercise stops at its first failing check */
+static double hang_after_s = WB_CHECK_HANG_S;
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* "2.2" -> "ex2_2/<asterisk>": Criterion's filter for that exercise's suite. */
+static void pattern_of(const char *id, char *out, size_t cap)
+{
+	snprintf(out, cap, "ex%s/*", id);
+	char *dot = strchr(out, '.');
+	if (dot)
+		*dot = '_';
+}
+
+/* The runner child: run one exercise's tests, send the events, exit. */
+static _Noreturn void run_tests_in_child(const char *id, int fd)
+{
+	static char pattern[32];
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	event_fd = fd;
+	pattern_of(id, pattern, sizeof pattern);
+	criterion_options.pattern = pattern;
+	criterion_options.fail_fast = fail_fast;
+	criterion_run_all_tests(all_tests);
+	_exit(0);
+}
+
+static void note_test_verdict(struct verdict_of_exercise *v, const struct event *ev)
+{
+	v->tests++;
+	if (ev->verdict == PASSED)
+		return;
+	v->tests_failed++;
+	/* the worst test's message is the one to show */
+	if (v->verdict == UNKNOWN || v->verdict == PASSED || ev->verdict > v->verdict) {
+		v->verdict = ev->verdict;
+		snprintf(v->why, sizeof v->why, "%s", ev->why);
+	}
+}
+
+/* When the running test must be named as hung: just before its own limit, at most hang_after_s. */
+static double hang_deadline(double started, double own_timeout)
+{
+	double limit = hang_after_s;
+	if (own_timeout > 1.5 && own_timeout - 1 < limit)
+		limit = own_timeout - 1;
+	return started + limit;
+}
+
+static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of_exercise *v)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		perror("checker: pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	pid_t runner = fork();
+	if (runner < 0) {
+		perror("checker: fork");
+		exit(2);
+	}
+	if (runner == 0) {
+		close(fds[0]);
+		run_tests_in_child(ex->id, fds[1]);
+	}
+	close(fds[1]);
+	v->verdict = UNKNOWN;
+	double started = 0, own_timeout = 0;
+	int running = 0, hung = 0;
+	char picture[1536], hung_test[64] = "";
+	for (;;) {
+		if (interrupted) {
+			struct below b = { runner, NULL, 0, 0 };
+			wb_kill_processes(is_below_runner, &b);
+			kill(runner, SIGKILL);
+			waitpid(runner, NULL, 0);
+			signal((int)interrupted, SIG_DFL);
+			raise((int)interrupted);
+		}
+		int wait_ms = 200;
+		if (running) {
+			double left = hang_deadline(started, own_timeout) - wb_now();
+			if (left <= 0) {
+				stop_hung_test(runner, picture, sizeof picture);
+				hung = 1;
+				running = 0;
+				continue;
+			}
+			if (left * 1000 < wait_ms)
+				wait_ms = (int)(left * 1000) + 1;
+		}
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int ready = poll(&p, 1, wait_ms);
+		if (ready < 0 && errno != EINTR)
+			break;
+		if (ready <= 0)
 			continue;
-		(*tests)++;
-		if (outcomes[i].verdict > worst || (worst == PASSED && outcomes[i].verdict != PASSED)) {
-			worst = outcomes[i].verdict;
-			*why = outcomes[i].why;
+		struct event ev;
+		ssize_t n = read(fds[0], &ev, sizeof ev);
+		if (n == 0)
+			break;   /* the runner is done (and so is every test it started) */
+		if (n != (ssize_t)sizeof ev)
+			continue;
+		if (ev.kind == TEST_STARTED) {
+			running = 1;
+			started = wb_now();
+			own_timeout = ev.timeout_s;
+			snprintf(hung_test, sizeof hung_test, "%s", ev.test);
+			continue;
+		}
+		running = 0;
+		if (hung && strcmp(ev.test, hung_test) == 0) {
+			ev.verdict = TIMED_OUT;
+			snprintf(ev.why, sizeof ev.why,
+				 "%s (check %s) had not returned after %.0f s, so it was stopped. "
+				 "Where its threads were waiting:\n%s", ex->function, ev.test,
+				 hang_deadline(0, own_timeout), picture);
+			hung = 0;
+		}
+		note_test_verdict(v, &ev);
+		if (fail_fast && ev.verdict != PASSED) {
+			/* the first failure is what the student needs: stop the exercise here */
+			struct below b = { runner, NULL, 0, 0 };
+			wb_kill_processes(is_below_runner, &b);   /* before the runner: then they are still below it */
+			kill(runner, SIGKILL);
+			break;
 		}
 	}
-	return worst;
+	close(fds[0]);
+	int status;
+	while (waitpid(runner, &status, 0) < 0 && errno == EINTR)
+		;
+	if (v->tests == 0 && v->verdict == UNKNOWN) {
+		v->verdict = CRASHED;
+		snprintf(v->why, sizeof v->why, "the checker's runner ended before any check of %s "
+			 "reported (exit status %d)", ex->id, status);
+	} else if (v->verdict == UNKNOWN) {
+		v->verdict = PASSED;
+	}
+	wb_kill_processes(is_leftover, NULL);
+}
+
+/* ---- Which exercises, in what order -------------------------------------- */
+
+static int index_of(const char *id)
+{
+	for (int k = 0; k < wb_check_lab.count; k++)
+		if (strcmp(wb_check_lab.exercises[k].id, id) == 0)
+			return k;
+	return -1;
+}
+
+/* Does exercise k need exercise j (directly or through others)? */
+static int needs(int k, int j)
+{
+	const char *list = wb_check_lab.exercises[k].needs;
+	if (!list)
+		return 0;
+	char copy[64];
+	snprintf(copy, sizeof copy, "%s", list);
+	for (char *save, *id = strtok_r(copy, " ,", &save); id; id = strtok_r(NULL, " ,", &save)) {
+		int i = index_of(id);
+		if (i == j || (i >= 0 && i != k && needs(i, j)))
+			return 1;
+	}
+	return 0;
+}
+
+/* The first exercise k needs that is not done, or -1. */
+static int missing_need(int k)
+{
+	for (int j = 0; j < wb_check_lab.count; j++)
+		if (j != k && needs(k, j) && verdicts[j].verdict != PASSED)
+			return j;
+	return -1;
 }
 
 static const char *verdict_word(enum verdict v)
@@ -149,16 +416,110 @@ static const char *verdict_word(enum verdict v)
 	case PASSED: return "done";
 	case NOT_DONE: return "not done";
 	case FAILING: return "FAILING";
-	case TIMED_OUT: return "TIMED OUT";
+	case TIMED_OUT: return "HUNG";
 	case CRASHED: return "CRASHED";
+	case SKIPPED: return "skipped";
+	case UNKNOWN: break;
 	}
 	return "?";
 }
 
-/* checkN-solution checks the reference file, not the student's. */
-static int checking_solution;
+static void print_verdict(int k, int show_why)
+{
+	const struct wb_check_exercise *ex = &wb_check_lab.exercises[k];
+	const struct verdict_of_exercise *v = &verdicts[k];
+	printf("  %-4s %-9s %s - %s\n", ex->id, verdict_word(v->verdict), ex->function, ex->title);
+	if (show_why && (v->verdict == FAILING || v->verdict == TIMED_OUT || v->verdict == CRASHED ||
+			 v->verdict == SKIPPED)) {
+		/* indent every line of the message under the exercise */
+		const char *line = v->why;
+		while (*line) {
+			size_t len = strcspn(line, "\n");
+			printf("       %.*s\n", (int)len, line);
+			line += len + (line[len] == '\n');
+		}
+	}
+	fflush(stdout);
+}
 
-static int report(void)
+/*
+ * Check the chosen exercises in order.  `honour_needs` skips those whose
+ * needs are not done (off for the handout proof, where every check must run).
+ */
+static void check_all(const int *chosen, int honour_needs, int show_why)
+{
+	for (int k = 0; k < wb_check_lab.count; k++) {
+		if (!chosen[k])
+			continue;
+		int j = honour_needs ? missing_need(k) : -1;
+		if (j >= 0) {
+			verdicts[k].verdict = SKIPPED;
+			snprintf(verdicts[k].why, sizeof verdicts[k].why,
+				 "(needs %s, %s, which is %s: this exercise runs its code)",
+				 wb_check_lab.exercises[j].id, wb_check_lab.exercises[j].function,
+				 verdict_word(verdicts[j].verdict));
+		} else {
+			if (isatty(STDOUT_FILENO) && show_why) {
+				printf("  %-4s checking %s ...\r", wb_check_lab.exercises[k].id,
+				       wb_check_lab.exercises[k].function);
+				fflush(stdout);
+			}
+			check_exercise(&wb_check_lab.exercises[k], &verdicts[k]);
+			if (isatty(STDOUT_FILENO) && show_why)
+				printf("\033[K");
+		}
+		if (show_why)
+			print_verdict(k, 1);
+	}
+}
+
+/* ---- The modes ------------------------------------------------------------ */
+
+/* make status reads the last full report while the checker has not been rebuilt since
+ * (a rebuilt checker means an edited exercises.c): build/bin/checkN -> build/status/labN. */
+static void status_cache_path(char *out, size_t cap)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", self_exe);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(out, cap, "%s/../status/lab%d", dir, wb_check_lab.number);
+}
+
+static void save_status(void)
+{
+	char path[4200], dir[4200];
+	status_cache_path(path, sizeof path);
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	mkdir(dir, 0777);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	for (int k = 0; k < wb_check_lab.count; k++)
+		fprintf(f, "%d\n", (int)verdicts[k].verdict);
+	fclose(f);
+}
+
+static int load_status(void)
+{
+	char path[4200];
+	struct stat cache, exe;
+	status_cache_path(path, sizeof path);
+	if (stat(path, &cache) != 0 || stat(self_exe, &exe) != 0 || cache.st_mtime < exe.st_mtime)
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	int k = 0, v;
+	while (k < wb_check_lab.count && fscanf(f, "%d", &v) == 1)
+		verdicts[k++].verdict = (enum verdict)v;
+	fclose(f);
+	return k == wb_check_lab.count;
+}
+
+static int report(int checking_solution, const int *chosen)
 {
 	const struct wb_check_lab *lab = &wb_check_lab;
 	const char *file = lab->file;
@@ -168,124 +529,169 @@ static int report(void)
 		file = solution_file;
 	}
 	printf("\nLab %d: %s - checking %s\n\n", lab->number, lab->title, file);
-	int done = 0;
+	check_all(chosen, 1, 1);
+	int done = 0, asked = 0;
 	for (int k = 0; k < lab->count; k++) {
-		const struct wb_check_exercise *ex = &lab->exercises[k];
-		const char *why;
-		int tests;
-		enum verdict v = exercise_verdict(ex->id, &why, &tests);
-		if (tests == 0) {
-			printf("  %-4s %-10s %s  (no check ran: was it filtered out?)\n", ex->id, "?", ex->title);
-			continue;
-		}
-		done += v == PASSED;
-		printf("  %-4s %-10s %s\n", ex->id, verdict_word(v), ex->title);
-		if (v != PASSED && v != NOT_DONE)
-			printf("       %s\n", why);
+		asked += chosen[k];
+		done += chosen[k] && verdicts[k].verdict == PASSED;
 	}
-	printf("\nScore: %d/%d exercises done.%s\n", done, lab->count,
-	       done == lab->count ? "  Well done!" : "  Edit your file, then run the check again.");
-	return done == lab->count ? 0 : 1;
+	if (asked == lab->count && !checking_solution)
+		save_status();
+	printf("\nScore: %d/%d exercises done.%s\n", done, asked,
+	       done == asked ? "  Well done!" : "  Edit your file, then run the check again.");
+	return done == asked ? 0 : 1;
 }
 
-static int status_line(void)
+static int status_line(const int *chosen)
 {
 	const struct wb_check_lab *lab = &wb_check_lab;
-	int done = 0;
+	if (!load_status())
+		check_all(chosen, 1, 0);
+	int done = 0, next = -1;
 	char marks[512] = "";
 	for (int k = 0; k < lab->count; k++) {
-		const char *why;
-		int tests;
-		enum verdict v = exercise_verdict(lab->exercises[k].id, &why, &tests);
-		done += v == PASSED && tests > 0;
-		char one[64];
-		snprintf(one, sizeof one, "  %s %s", v == PASSED && tests ? "[x]" : "[ ]",
+		int ok = verdicts[k].verdict == PASSED;
+		done += ok;
+		if (!ok && next < 0)
+			next = k;
+		size_t used = strlen(marks);
+		snprintf(marks + used, sizeof marks - used, "  %s %s", ok ? "[x]" : "[ ]",
 			 lab->exercises[k].id);
-		strncat(marks, one, sizeof marks - strlen(marks) - 1);
 	}
 	printf("  lab %-2d %-28s %d/%d %s\n", lab->number, lab->title, done, lab->count, marks);
-	for (int k = 0; k < lab->count; k++) {
-		const char *why;
-		int tests;
-		if (exercise_verdict(lab->exercises[k].id, &why, &tests) != PASSED)
-			return printf("         next: %s %s\n", lab->exercises[k].id,
-				      lab->exercises[k].title), 0;
-	}
+	if (next >= 0)
+		printf("         next: %s %s - %s\n", lab->exercises[next].id,
+		       lab->exercises[next].function, lab->exercises[next].title);
 	return 0;
 }
 
-/* make test, on the handout: every single check must fail. */
-static int expect_not_done(void)
+/* make test, on the handout: every check of every exercise must fail. */
+static int expect_not_done(const int *chosen)
 {
-	int passed = 0;
-	for (int i = 0; i < noutcomes; i++) {
-		if (outcomes[i].verdict == PASSED) {
-			printf("  VACUOUS: ex%s/%s passes on the untouched handout\n",
-			       outcomes[i].exercise, outcomes[i].test);
-			passed++;
+	check_all(chosen, 0, 0);
+	int vacuous = 0, tests = 0;
+	for (int k = 0; k < wb_check_lab.count; k++) {
+		if (!chosen[k])
+			continue;
+		const struct verdict_of_exercise *v = &verdicts[k];
+		tests += v->tests;
+		if (v->tests_failed < v->tests || v->tests == 0) {
+			printf("  VACUOUS: %d of %d checks of exercise %s pass on the untouched handout\n",
+			       v->tests - v->tests_failed, v->tests, wb_check_lab.exercises[k].id);
+			vacuous++;
 		}
 	}
-	printf("  lab %d handout: %d of %d checks fail as they should\n", wb_check_lab.number,
-	       noutcomes - passed, noutcomes);
-	return passed == 0 && noutcomes > 0 ? 0 : 1;
+	printf("  lab %d handout: every exercise checked, %d checks, %s\n", wb_check_lab.number,
+	       tests, vacuous ? "SOME PASS" : "all fail as they should");
+	return vacuous == 0 && tests > 0 ? 0 : 1;
 }
 
-/*
- * A timed-out test is killed, but processes it forked may live on (a pool
- * worker blocked on a pipe nobody will close).  Criterion starts each test
- * in a session of its own, so such an orphan runs our executable in a
- * session whose leader (the killed test) is gone: after the run, stop every
- * such process, so that no check leaves one behind.
- */
-/* An orphan of a killed test: our executable, in a session whose leader is gone. */
-static int is_leftover(pid_t pid, void *self_exe)
+/* make test, on a mutant: the named exercise fails, those that need it are skipped, the rest pass. */
+static int expect_failing(int target, const int *chosen)
 {
-	char path[64], exe[4096];
-	pid_t sid = getsid(pid);
-	if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
-		return 0;	/* our own session, or its test is still alive */
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-	ssize_t n = readlink(path, exe, sizeof exe - 1);
-	if (n <= 0)
-		return 0;
-	exe[n] = '\0';
-	return strcmp(exe, self_exe) == 0;
+	check_all(chosen, 1, 0);
+	const struct verdict_of_exercise *t = &verdicts[target];
+	int caught = t->verdict == FAILING || t->verdict == TIMED_OUT || t->verdict == CRASHED;
+	int wrong_blame = 0;
+	for (int k = 0; k < wb_check_lab.count; k++) {
+		if (!chosen[k] || k == target)
+			continue;
+		enum verdict want = needs(k, target) ? SKIPPED : PASSED;
+		if (verdicts[k].verdict != want) {
+			printf("  exercise %s is %s, expected %s\n", wb_check_lab.exercises[k].id,
+			       verdict_word(verdicts[k].verdict), verdict_word(want));
+			if (verdicts[k].verdict != PASSED && verdicts[k].verdict != SKIPPED)
+				printf("     %.300s\n", verdicts[k].why);
+			wrong_blame++;
+		}
+	}
+	char first_line[200];
+	snprintf(first_line, sizeof first_line, "%s", t->why);
+	first_line[strcspn(first_line, "\n")] = '\0';
+	printf("  %s %s: %s%s%s\n", caught ? "caught," : "NOT CAUGHT,",
+	       wb_check_lab.exercises[target].id, verdict_word(t->verdict), *first_line ? ": " : "",
+	       first_line);
+	return caught && !wrong_blame ? 0 : 1;
 }
 
-static int stop_leftover_processes(void)
+static _Noreturn void usage(const char *prog, const char *why)
 {
-	char self_exe[4096];
-	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-	if (n <= 0)
-		return 0;
-	self_exe[n] = '\0';
-	return wb_kill_processes(is_leftover, self_exe);
+	fprintf(stderr, "%s: %s\nusage: %s [--only K] [--status | --expect-not-done | "
+		"--expect-failing K] [--hang-after S] [Criterion options]\n", prog, why, prog);
+	exit(2);
 }
+
+/* gcc says __SANITIZE_THREAD__, clang says __has_feature(thread_sanitizer). */
+#if defined(__SANITIZE_THREAD__)
+#define WB_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WB_UNDER_TSAN 1
+#endif
+#endif
 
 int main(int argc, char **argv)
 {
-	enum { REPORT, STATUS, EXPECT_NOT_DONE } mode = REPORT;
+#ifdef WB_UNDER_TSAN
+	fprintf(stderr, "%s: a checker cannot run under ThreadSanitizer (Criterion's runner does "
+		"not support it); run make tsan%d for your lab program under TSan instead\n",
+		argv[0], wb_check_lab.number);
+	return 2;
+#endif
+	enum { REPORT, STATUS, EXPECT_NOT_DONE, EXPECT_FAILING } mode = REPORT;
+	const char *only = NULL, *target_id = NULL;
 	/* Take our own flags out; hand the rest to Criterion. */
 	int kept = 1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--status") == 0)
+		int has_value = i + 1 < argc;
+		if (strcmp(argv[i], "--status") == 0) {
 			mode = STATUS;
-		else if (strcmp(argv[i], "--expect-not-done") == 0)
+		} else if (strcmp(argv[i], "--expect-not-done") == 0) {
 			mode = EXPECT_NOT_DONE;
-		else
+		} else if (strcmp(argv[i], "--expect-failing") == 0 && has_value) {
+			mode = EXPECT_FAILING;
+			target_id = argv[++i];
+		} else if (strcmp(argv[i], "--only") == 0 && has_value) {
+			only = argv[++i];
+		} else if (strcmp(argv[i], "--hang-after") == 0 && has_value) {
+			hang_after_s = atof(argv[++i]);
+			if (hang_after_s <= 0)
+				usage(argv[0], "--hang-after takes a number of seconds");
+		} else {
 			argv[kept++] = argv[i];
+		}
 	}
 	argc = kept;
 	argv[argc] = NULL;
+	if (wb_check_lab.count > MAX_EXERCISES)
+		usage(argv[0], "too many exercises for checker.c");
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	self_exe[n > 0 ? n : 0] = '\0';
 	size_t len = strlen(argv[0]);
-	checking_solution = len > 9 && strcmp(argv[0] + len - 9, "-solution") == 0;
+	int checking_solution = len > 9 && strcmp(argv[0] + len - 9, "-solution") == 0;
+
+	/* --only K (and --expect-failing K) check K and the exercises that need it. */
+	int chosen[MAX_EXERCISES];
+	int target = -1;
+	if (target_id && !only)
+		only = target_id;
+	if (target_id && (target = index_of(target_id)) < 0)
+		usage(argv[0], "--expect-failing names no exercise of this lab");
+	int from = only ? index_of(only) : -1;
+	if (only && from < 0)
+		usage(argv[0], "--only names no exercise of this lab");
+	for (int k = 0; k < wb_check_lab.count; k++)
+		chosen[k] = !only || k == from || needs(k, from);
+	if (mode == EXPECT_FAILING && getenv("WB_CHECK_ALL"))
+		for (int k = 0; k < wb_check_lab.count; k++)
+			chosen[k] = 1;
 
 	/* The placeholders' "not done yet" lines would drown the report. */
 	setenv("WB_QUIET_TODO", "1", 1);
 
-	struct criterion_test_set *tests = criterion_initialize();
+	all_tests = criterion_initialize();
 	if (!criterion_handle_args(argc, argv, true)) {
-		criterion_finalize(tests);
+		criterion_finalize(all_tests);
 		return 2;
 	}
 	/* Our report replaces Criterion's per-test log.  One test at a time: the
@@ -293,16 +699,21 @@ int main(int argc, char **argv)
 	criterion_options.logging_threshold = CRITERION_LOG_LEVEL_QUIET;
 	criterion_options.jobs = 1;
 	criterion_options.always_succeed = true;
-	criterion_run_all_tests(tests);
-	criterion_finalize(tests);
-	int leftovers = stop_leftover_processes();
-	if (leftovers > 0 && mode != STATUS)
-		printf("  (%d process%s left behind by the checks %s stopped)\n", leftovers,
-		       leftovers == 1 ? "" : "es", leftovers == 1 ? "was" : "were");
 
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	int rc;
 	switch (mode) {
-	case STATUS: return status_line();
-	case EXPECT_NOT_DONE: return expect_not_done();
-	default: return report();
+	case STATUS: rc = status_line(chosen); break;
+	case EXPECT_NOT_DONE:
+		fail_fast = 0;   /* every single check must be seen to fail */
+		rc = expect_not_done(chosen);
+		break;
+	case EXPECT_FAILING: rc = expect_failing(target, chosen); break;
+	default: rc = report(checking_solution, chosen); break;
 	}
+	criterion_finalize(all_tests);
+	return rc;
 }

@@ -7,12 +7,23 @@
  *     Test(ex1_2, keeps_each_time, .timeout = 20) { ... }
  *
  * Each test runs in its own process, so a crash or a deadlock in a
- * student's exercise fails that test alone; the timeout kills a hung one and
- * the report names the exercise.  Messages are for students: say what was
+ * student's exercise fails that test alone.  A test still running after
+ * WB_CHECK_HANG_S (or just before its own timeout, if that comes first) is
+ * stopped, and the report says where each of its threads was waiting.
+ * Messages are for students: name the function at fault, say what was
  * expected, what happened, and where to look.
  *
- * checker.c provides main(): it runs the tests and prints, per exercise,
- * done / not done / failing / timed out, then a score.
+ * checker.c provides main(): it checks one exercise at a time, in the lab's
+ * order, and prints each verdict as soon as it is known.  An exercise whose
+ * `needs` are not all done is reported as skipped, never blamed.
+ *
+ *   checkN                    the student's report; exit 0 only if every exercise is done
+ *   checkN --only K           exercise K and those that build on it
+ *   checkN --status           one line for make status (from the last report when the
+ *                             checker has not been rebuilt since)
+ *   checkN --expect-not-done  make test, on the handout: every check must fail
+ *   checkN --expect-failing K make test, on a mutant: K must fail, those that need K are
+ *                             skipped, every other exercise passes
  */
 #ifndef WB_CHECKER_H
 #define WB_CHECKER_H
@@ -21,9 +32,14 @@
 
 #include "exercise.h"
 
+/* A check still running after this many seconds is named as hung and stopped. */
+#define WB_CHECK_HANG_S 15.0
+
 struct wb_check_exercise {
-	const char *id;      /* "1.2" */
-	const char *title;   /* "fetch N URLs one after another" */
+	const char *id;        /* "1.2" */
+	const char *function;  /* "fetch_sequentially": what the student looks at first */
+	const char *title;     /* "fetch N URLs one after another" */
+	const char *needs;     /* exercises whose code this one runs: "2.2" or "4.1 4.2"; NULL: none */
 };
 
 struct wb_check_lab {

@@ -13,11 +13,11 @@
 #include <string.h>
 
 static const struct wb_check_exercise exercises[] = {
-	{ "1.1", "time one request" },
-	{ "1.2", "fetch N URLs one after another" },
-	{ "1.3", "run T CPU tasks one after another" },
-	{ "1.4", "measure wall vs CPU time, and classify" },
-	{ "1.5", "predict before you measure" },
+	{ "1.1", "time_one_request", "time one request", NULL },
+	{ "1.2", "fetch_sequentially", "fetch N URLs one after another", NULL },
+	{ "1.3", "run_tasks_sequentially", "run T CPU tasks one after another", NULL },
+	{ "1.4", "profile_workload", "measure wall vs CPU time, and classify", NULL },
+	{ "1.5", "predict_sequential_time", "predict before you measure", NULL },
 };
 
 const struct wb_check_lab wb_check_lab = {

@@ -13,11 +13,11 @@
 #include <string.h>
 
 static const struct wb_check_exercise exercises[] = {
-	{ "2.1", "a thread per request" },
-	{ "2.2", "a pool of workers with a queue and poison pills" },
-	{ "2.3", "shared state done right (a lock)" },
-	{ "2.4", "connection reuse (keep-alive)" },
-	{ "2.5", "how many workers? (the staircase)" },
+	{ "2.1", "fetch_thread_per_request", "a thread per request", NULL },
+	{ "2.2", "fetch_with_pool", "a pool of workers with a queue and poison pills", NULL },
+	{ "2.3", "summary_add", "shared state done right (a lock)", NULL },
+	{ "2.4", "fetch_with_pool_keepalive", "connection reuse (keep-alive)", "2.2" },
+	{ "2.5", "predict_pool_time", "how many workers? (the staircase)", NULL },
 };
 
 const struct wb_check_lab wb_check_lab = {

@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 static const struct wb_check_exercise exercises[] = {
-	{ "3.1", "a process per task, results through pipes" },
-	{ "3.2", "a process per task, results in shared memory" },
-	{ "3.3", "a process pool" },
-	{ "3.4", "what a process costs (fork + wait)" },
-	{ "3.5", "failure is visible" },
+	{ "3.1", "run_forked", "a process per task, results through pipes", NULL },
+	{ "3.2", "run_forked_shared", "a process per task, results in shared memory", NULL },
+	{ "3.3", "run_process_pool", "a process pool", NULL },
+	{ "3.4", "measure_fork_wait", "what a process costs (fork + wait)", NULL },
+	{ "3.5", "wait_for_workers", "failure is visible", NULL },
 };
 
 const struct wb_check_lab wb_check_lab = {

@@ -23,11 +23,11 @@
 #include <unistd.h>
 
 static const struct wb_check_exercise exercises[] = {
-	{ "4.1", "a plain lock: the naive GIL" },
-	{ "4.2", "the switch interval: timed wait, drop request, the tick's check" },
-	{ "4.3", "forced switching: wait for the hand-off" },
-	{ "4.4", "let go of the GIL around blocking calls" },
-	{ "4.5", "the old GIL: let go every 100 ticks" },
+	{ "4.1", "plain_take, plain_drop", "a plain lock: the naive GIL", NULL },
+	{ "4.2", "interval_take, interval_tick", "the switch interval: timed wait, drop request, the tick's check", NULL },
+	{ "4.3", "wait_for_switch", "forced switching: wait for the hand-off", "4.2" },
+	{ "4.4", "gil_blocking_call", "let go of the GIL around blocking calls", "4.2" },
+	{ "4.5", "old_tick", "the old GIL: let go every 100 ticks", NULL },
 };
 
 const struct wb_check_lab wb_check_lab = {

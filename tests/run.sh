@@ -132,6 +132,26 @@ for dir in labs/[0-9][0-9]-*/; do
 	fi
 done
 
+# The checkers against wrong solutions (tests/mutants): each mutant is one test.
+if [ $# -gt 0 ]; then
+	echo "Mutants (wrong solutions each checker must catch, valid designs it must accept):"
+	log=$LOGS/mutants.log
+	limit 900 tests/mutants.sh "$@" >"$log" 2>&1
+	mstatus=$?
+	grep -a -E '^  (PASS|FAIL) ' "$log" | grep -a '^  FAIL' | sed 's/^/  /'
+	mpass=$(grep -a -c '^  PASS ' "$log")
+	mfail=$(grep -a -c '^  FAIL ' "$log")
+	passed=$((passed + mpass))
+	failed=$((failed + mfail))
+	summary=$(grep -a '^mutants:' "$log")
+	if [ -z "$summary" ] || { [ $mstatus -ne 0 ] && [ "$mfail" -eq 0 ]; }; then
+		failed=$((failed + 1))
+		summary="mutants: the run did not finish (exit $mstatus, log: $log)"
+	fi
+	[ "$mfail" -eq 0 ] && [ $mstatus -eq 0 ] || failures+=("mutants")
+	echo "  $summary"
+fi
+
 # Nothing may be left running: no server, no lab child.
 log=$LOGS/leftovers.log
 sleep 0.5

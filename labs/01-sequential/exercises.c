@@ -2,7 +2,7 @@
  * Lab 1: the sequential baseline - YOUR FILE.
  *
  * This is the only file you edit in this lab.  Each exercise is a function
- * with a numbered TODO; replace its placeholder `return TODO("1.k");` with
+ * with a numbered TODO; replace its placeholder `return TODO("1.k", ...);` with
  * your code.  Then:
  *     make lab1      run the lab (it works before you start, and says what is not done)
  *     make check1    check your exercises
@@ -22,9 +22,7 @@ int time_one_request(const char *url, double *seconds)
 	 *    if it fails, print result.error to stderr and return -1;
 	 *  - store wb_stopwatch_elapsed() in *seconds and return 0.
 	 */
-	(void)url;
-	(void)seconds;
-	return TODO("1.1");
+	return TODO("1.1", url, seconds);
 }
 
 int fetch_sequentially(const char *const *urls, int n, double *times, struct wb_timeline *tl)
@@ -37,11 +35,7 @@ int fetch_sequentially(const char *const *urls, int n, double *times, struct wb_
 	 *  - record the span: wb_timeline_record(tl, 0, i, "fetch", start, end).
 	 * Stop at the first failure: print its error and return -1.
 	 */
-	(void)urls;
-	(void)n;
-	(void)times;
-	(void)tl;
-	return TODO("1.2");
+	return TODO("1.2", urls, n, times, tl);
 }
 
 int run_tasks_sequentially(int tasks, uint64_t items, uint64_t *results, struct wb_timeline *tl)
@@ -51,11 +45,7 @@ int run_tasks_sequentially(int tasks, uint64_t items, uint64_t *results, struct 
 	 * For each task i: note the time, compute results[i] = wb_cpu_sum(i * items, items),
 	 * note the time again, and record the span (worker 0, task i, kind "cpu").
 	 */
-	(void)tasks;
-	(void)items;
-	(void)results;
-	(void)tl;
-	return TODO("1.3");
+	return TODO("1.3", tasks, items, results, tl);
 }
 
 int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile *profile)
@@ -68,10 +58,7 @@ int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile 
 	 *  - kind: WORKLOAD_CPU_BOUND when cpu_share >= 0.5, else WORKLOAD_IO_BOUND.
 	 * Think: what is cpu_share for a program that waits on the network?
 	 */
-	(void)work;
-	(void)arg;
-	(void)profile;
-	return TODO("1.4");
+	return TODO("1.4", work, arg, profile);
 }
 
 int predict_sequential_time(const struct plan *plan, double *predicted_s)
@@ -81,7 +68,5 @@ int predict_sequential_time(const struct plan *plan, double *predicted_s)
 	 * Each request costs its delay plus the overhead; each task costs task_s;
 	 * nothing overlaps.  Store the total in *predicted_s.
 	 */
-	(void)plan;
-	(void)predicted_s;
-	return TODO("1.5");
+	return TODO("1.5", plan, predicted_s);
 }

@@ -2,7 +2,7 @@
  * Lab 2: threads for I/O - YOUR FILE.
  *
  * This is the only file you edit in this lab.  Each exercise is a function
- * with a numbered TODO; replace its placeholder `return TODO("2.k");` with
+ * with a numbered TODO; replace its placeholder `return TODO("2.k", ...);` with
  * your code.  Then:
  *     make lab2      run the lab (it works before you start, and says what is not done)
  *     make check2    check your exercises
@@ -29,11 +29,7 @@ int fetch_thread_per_request(const char *const *urls, int n, struct fetch_result
 	 * Careful: joining each thread right after creating it runs them one
 	 * at a time.
 	 */
-	(void)urls;
-	(void)n;
-	(void)results;
-	(void)tl;
-	return TODO("2.1");
+	return TODO("2.1", urls, n, results, tl);
 }
 
 int fetch_with_pool(const char *const *urls, int n, int workers, struct fetch_result *results,
@@ -50,12 +46,7 @@ int fetch_with_pool(const char *const *urls, int n, int workers, struct fetch_re
 	 *  - put the n indexes in the queue, then one pill per worker;
 	 *  - join every worker, then destroy the mutex and condition variable.
 	 */
-	(void)urls;
-	(void)n;
-	(void)workers;
-	(void)results;
-	(void)tl;
-	return TODO("2.2");
+	return TODO("2.2", urls, n, workers, results, tl);
 }
 
 int summary_add(struct summary *s, size_t bytes, double seconds)
@@ -66,10 +57,7 @@ int summary_add(struct summary *s, size_t bytes, double seconds)
 	 * fastest and slowest times (the first request sets both).
 	 * Lab 6 runs this without the lock and watches the totals go wrong.
 	 */
-	(void)s;
-	(void)bytes;
-	(void)seconds;
-	return TODO("2.3");
+	return TODO("2.3", s, bytes, seconds);
 }
 
 int fetch_with_pool_keepalive(const char *const *urls, int n, int workers,
@@ -82,12 +70,7 @@ int fetch_with_pool_keepalive(const char *const *urls, int n, int workers,
 	 * request with wb_http_get(client, ...), and frees it when it stops.
 	 * Reuse your 2.2 code: a flag in the worker's argument is enough.
 	 */
-	(void)urls;
-	(void)n;
-	(void)workers;
-	(void)results;
-	(void)tl;
-	return TODO("2.4");
+	return TODO("2.4", urls, n, workers, results, tl);
 }
 
 int predict_pool_time(int n, int workers, double delay_s, double *predicted_s)
@@ -98,9 +81,5 @@ int predict_pool_time(int n, int workers, double delay_s, double *predicted_s)
 	 * and how long is each round?  (Round up: 10 requests on 4 workers is
 	 * 3 rounds.)
 	 */
-	(void)n;
-	(void)workers;
-	(void)delay_s;
-	(void)predicted_s;
-	return TODO("2.5");
+	return TODO("2.5", n, workers, delay_s, predicted_s);
 }

@@ -2,7 +2,7 @@
  * Lab 3: processes for CPU - YOUR FILE.
  *
  * This is the only file you edit in this lab.  Each exercise is a function
- * with a numbered TODO; replace its placeholder `return TODO("3.k");` with
+ * with a numbered TODO; replace its placeholder `return TODO("3.k", ...);` with
  * your code.  Then:
  *     make lab3      run the lab (it works before you start, and says what is not done)
  *     make check3    check your exercises
@@ -35,11 +35,7 @@ int run_forked(int tasks, uint64_t items, uint64_t *results, struct wb_timeline 
 	 *  - reap every child (waitpid), or use your 3.5 wait_for_workers.
 	 * Why fork them all before reading any result?
 	 */
-	(void)tasks;
-	(void)items;
-	(void)results;
-	(void)tl;
-	return TODO("3.1");
+	return TODO("3.1", tasks, items, results, tl);
 }
 
 int run_forked_shared(int tasks, uint64_t items, uint64_t *results, struct wb_timeline *tl)
@@ -53,11 +49,7 @@ int run_forked_shared(int tasks, uint64_t items, uint64_t *results, struct wb_ti
 	 *  - the parent reaps every child, copies the array into results[], munmaps.
 	 * Why would a plain global array not work here?
 	 */
-	(void)tasks;
-	(void)items;
-	(void)results;
-	(void)tl;
-	return TODO("3.2");
+	return TODO("3.2", tasks, items, results, tl);
 }
 
 int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
@@ -77,12 +69,7 @@ int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
 	 * several workers can share one pipe.  If the workers never see
 	 * end-of-file, look for a write end you forgot to close.
 	 */
-	(void)tasks;
-	(void)workers;
-	(void)items;
-	(void)results;
-	(void)tl;
-	return TODO("3.3");
+	return TODO("3.3", tasks, workers, items, results, tl);
 }
 
 int measure_fork_wait(int reps, struct wb_summary *cost)
@@ -93,9 +80,7 @@ int measure_fork_wait(int reps, struct wb_summary *cost)
 	 * calls _exit(0) at once, waitpid for it, store wb_now() - t0.
 	 * Then wb_summarize(times, reps, cost) and free the array.
 	 */
-	(void)reps;
-	(void)cost;
-	return TODO("3.4");
+	return TODO("3.4", reps, cost);
 }
 
 int wait_for_workers(const pid_t *pids, int n, char *report, size_t cap)
@@ -110,9 +95,5 @@ int wait_for_workers(const pid_t *pids, int n, char *report, size_t cap)
 	 * Append with snprintf(report + strlen(report), cap - strlen(report), ...).
 	 * Reap them all even after a failure: a child you never wait for stays a zombie.
 	 */
-	(void)pids;
-	(void)n;
-	(void)report;
-	(void)cap;
-	return TODO("3.5");
+	return TODO("3.5", pids, n, report, cap);
 }

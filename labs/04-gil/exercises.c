@@ -2,7 +2,7 @@
  * Lab 4: a GIL, simulated - YOUR FILE.
  *
  * This is the only file you edit in this lab.  Each exercise is a function
- * with a numbered TODO; replace its placeholder `return TODO("4.k");` with
+ * with a numbered TODO; replace its placeholder `return TODO("4.k", ...);` with
  * your code.  Then:
  *     make lab4      run the lab (it works before you start, and says what is not done)
  *     make check4    check your exercises
@@ -34,9 +34,7 @@ int plain_take(struct gil *g, int who)
 	 * Why a while and not an if?  When you wake up, another thread may have
 	 * taken the GIL first: that is a futile wake-up, and 4.5 counts them.
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.1");
+	return TODO("4.1", g, who);
 }
 
 int plain_drop(struct gil *g, int who)
@@ -47,9 +45,7 @@ int plain_drop(struct gil *g, int who)
 	 * enough: only one can have the GIL next).  Who gets it next is not
 	 * yours to choose: the OS wakes a waiter, and anyone may get there first.
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.1");
+	return TODO("4.1", g, who);
 }
 
 int interval_take(struct gil *g, int who)
@@ -67,9 +63,7 @@ int interval_take(struct gil *g, int who)
 	 *    (atomic_store(&g->drop_request, 1)) and count it in g->stats.requests.
 	 * Once you have it (locked, gil_note_taken), clear the drop request.
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.2");
+	return TODO("4.2", g, who);
 }
 
 int interval_tick(struct gil *g, int who)
@@ -81,9 +75,7 @@ int interval_tick(struct gil *g, int who)
 	 * This runs after every tick, so the common case must cost one atomic
 	 * load and nothing else: no lock, no system call.
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.2");
+	return TODO("4.2", g, who);
 }
 
 int wait_for_switch(struct gil *g, int who)
@@ -96,9 +88,7 @@ int wait_for_switch(struct gil *g, int who)
 	 * the waiter may take the GIL before you even get here, and a signal
 	 * sent while nobody waits is lost.
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.3");
+	return TODO("4.3", g, who);
 }
 
 int gil_blocking_call(struct gil *g, int who, void (*fn)(void *arg), void *arg)
@@ -110,11 +100,7 @@ int gil_blocking_call(struct gil *g, int who, void (*fn)(void *arg), void *arg)
 	 * While fn blocks, other threads run bytecode: this is why Python
 	 * threads speed up waiting.
 	 */
-	(void)g;
-	(void)who;
-	(void)fn;
-	(void)arg;
-	return TODO("4.4");
+	return TODO("4.4", g, who, fn, arg);
 }
 
 int old_tick(struct gil *g, int who)
@@ -126,7 +112,5 @@ int old_tick(struct gil *g, int who)
 	 * Predict first: on 2 cores, with another thread waiting, who takes the
 	 * GIL after the drop, the waiter (asleep) or you (running)?
 	 */
-	(void)g;
-	(void)who;
-	return TODO("4.5");
+	return TODO("4.5", g, who);
 }
