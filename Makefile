@@ -132,7 +132,8 @@ $(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
 # into its own checker, $(BUILD)/mutants/labN/NAME/check (tests/mutants.sh runs them).
 lab_dir_of   = $(firstword $(filter 0$(1)-% $(1)-%,$(LAB_DIRS)))
 mutant_lab   = $(patsubst lab%,%,$(firstword $(subst /, ,$(1))))
-MUTANT_PATCHES := $(wildcard tests/mutants/lab*/*.patch)
+# LAB=N limits them to one lab: make mutants LAB=2
+MUTANT_PATCHES := $(wildcard tests/mutants/lab$(or $(LAB),*)/*.patch)
 MUTANT_CHECKS  := $(MUTANT_PATCHES:tests/mutants/%.patch=$(BUILD)/mutants/%/check)
 
 $(BUILD)/mutants/%/exercises.c: tests/mutants/%.patch
