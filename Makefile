@@ -50,14 +50,14 @@ $(BUILD)/deps.mk: scripts/deps.sh
 COMMON_MAINS := common/labserver.c
 COMMON_SRCS  := $(filter-out $(COMMON_MAINS),$(wildcard common/*.c))
 COMMON_LIB   := $(BUILD)/libcommon.a
-LIBS = $(CURL_LIBS) $(EVENT_LIBS) -lm
+LIBS = $(CURL_LIBS) $(EVENT_LIBS) $(CJSON_LIBS) -lm
 
 $(COMMON_LIB): $(COMMON_SRCS:%.c=$(OBJ)/%.o)
 	$(call say,AR,$@)$(AR) rcs $@ $^
 
 $(OBJ)/%.o: %.c $(BUILD)/deps.mk
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) $(CJSON_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # Link rule shared by every program: objects first, then the toolkit, then libraries.
 define link

@@ -15,6 +15,14 @@ uint64_t wb_cpu_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+uint64_t wb_splitmix64(uint64_t *state)
+{
+	/* The generator is the same mix applied to a counter: one function for both jobs. */
+	uint64_t x = *state;
+	*state += 0x9e3779b97f4a7c15ULL;
+	return wb_cpu_mix(x);
+}
+
 uint64_t wb_cpu_sum(uint64_t first, uint64_t count)
 {
 	uint64_t sum = 0;

@@ -24,6 +24,10 @@ uint64_t wb_cpu_sum(uint64_t first, uint64_t count);
 /* The scrambling function itself (exposed for tests). */
 uint64_t wb_cpu_mix(uint64_t x);
 
+/* The workbook's one random generator: splitmix64, the same mix applied to a
+ * counter.  Repeatable from a seed on any C library (rand() is not). */
+uint64_t wb_splitmix64(uint64_t *state);
+
 /*
  * Items that take about `seconds` of one core's time on this machine.
  * The first call measures (about 0.25 s); later calls reuse the measurement.

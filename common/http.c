@@ -1,6 +1,7 @@
 /* http.c - the libcurl helper every lab uses (see http.h). */
 #include "http.h"
 #include "check.h"
+#include "timing.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -54,13 +55,6 @@ void wb_http_init(void)
 }
 
 /* --- Small helpers ----------------------------------------------------------- */
-
-static double monotonic_seconds(void)
-{
-	struct timespec now;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &now));
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 /* curl_easy_setopt returns a CURLcode, not -1/errno, so CHECK_SYS does not fit. */
 #define SETOPT(easy, option, value) do {                                     \
@@ -149,9 +143,9 @@ int wb_http_get(struct wb_http_client *c, const char *url,
 	SETOPT(c->easy, CURLOPT_URL, url);
 	SETOPT(c->easy, CURLOPT_WRITEDATA, &sink);
 
-	double start = monotonic_seconds();
+	double start = wb_now();
 	CURLcode rc = curl_easy_perform(c->easy);
-	res->seconds = monotonic_seconds() - start;
+	res->seconds = wb_now() - start;
 	res->bytes = sink.len;
 
 	if (rc != CURLE_OK) {

@@ -81,29 +81,3 @@ char *wb_json_quote(const char *s)
 {
 	return wb_json_quote_n(s, strlen(s));
 }
-
-int wb_json_number(const char *json, const char *key, double *out)
-{
-	/* Look for the key *with* its quotes, so that "in_flight" does not
-	 * match inside "peak_in_flight". */
-	char pattern[128];
-	int n = snprintf(pattern, sizeof pattern, "\"%s\"", key);
-	if (n < 0 || (size_t)n >= sizeof pattern)
-		return -1;
-
-	for (const char *at = strstr(json, pattern); at != NULL;
-	     at = strstr(at + 1, pattern)) {
-		const char *p = at + n;
-		p += strspn(p, " \t\r\n");
-		if (*p != ':')
-			continue;               /* a string value, not a key */
-		p++;
-		char *end;
-		double value = strtod(p, &end);
-		if (end == p)
-			return -1;              /* the key's value is not a number */
-		*out = value;
-		return 0;
-	}
-	return -1;
-}

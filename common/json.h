@@ -1,16 +1,9 @@
 /*
  * json.h - just enough JSON for the workbook, and no more.
  *
- * The lab server writes JSON and the labs read a few numbers back out of
- * it.  A JSON library would be one more dependency to install for two small
- * jobs, so the workbook does both jobs itself:
- *
- *   - wb_json_quote() turns any bytes into a valid JSON string literal;
- *   - wb_json_number() reads one number out of our server's *flat* output
- *     (an object of "key": value pairs, e.g. /stats).  It is NOT a general
- *     JSON parser: it does not understand nesting, arrays, or escapes in
- *     keys, and it would happily find a key inside a string value.  For
- *     anything richer, use a real JSON library.
+ * The lab server writes its replies straight into libevent's output
+ * buffers, a piece at a time; these escape request bytes for that.  Every
+ * other JSON the workbook writes or reads goes through cJSON.
  */
 #ifndef WB_JSON_H
 #define WB_JSON_H
@@ -31,10 +24,5 @@ char *wb_json_quote_n(const char *s, size_t len);
  * output buffers. */
 void wb_json_escape(const char *s, size_t len,
 		    void (*emit)(void *arg, const char *piece, size_t n), void *arg);
-
-/* Find "key": <number> in json and store the number in *out.
- * Returns 0 if found, -1 if the key is missing or its value is not a number.
- * Reads our server's flat output; not a general JSON parser (see above). */
-int wb_json_number(const char *json, const char *key, double *out);
 
 #endif

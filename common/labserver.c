@@ -38,6 +38,8 @@
  *   GET /stats/reset         the same, then reset the peak and the lateness
  */
 #include "check.h"
+#include "timing.h"
+#include "cpuwork.h"
 #include "json.h"
 
 #include <event2/buffer.h>
@@ -127,13 +129,6 @@ struct pending {
 };
 
 /* --- Small checked helpers ----------------------------------------------------------- */
-
-static double monotonic_seconds(void)
-{
-	struct timespec now;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &now));
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 static struct timeval seconds_to_timeval(double seconds)
 {
@@ -533,7 +528,7 @@ static void schedule(struct pending *p, double at)
 	 * this loop iteration began.  Under load that can be milliseconds ago,
 	 * and the timer would fire that much early; refresh it first. */
 	CHECK_SYS(event_base_update_cache_time(p->server->base));
-	struct timeval wait = seconds_to_timeval(at - monotonic_seconds());
+	struct timeval wait = seconds_to_timeval(at - wb_now());
 	p->due = at;
 	CHECK_SYS(evtimer_add(p->timer, &wait));
 }
@@ -547,7 +542,7 @@ static void on_pending_timer(evutil_socket_t fd, short what, void *arg)
 
 	/* How late is the loop?  A timer fires late when the one thread is busy
 	 * with other callbacks; this is the figure that says so. */
-	double late_ms = (monotonic_seconds() - p->due) * 1e3;
+	double late_ms = (wb_now() - p->due) * 1e3;
 	if (late_ms > stats->worst_lateness_ms)
 		stats->worst_lateness_ms = late_ms;
 
@@ -623,7 +618,7 @@ static void handle_delay(struct server *s, struct evhttp_request *req, const cha
 	evhttp_clear_headers(&args);
 
 	struct pending *p = pending_new(s, req, delay_done);
-	schedule(p, monotonic_seconds() + seconds);
+	schedule(p, wb_now() + seconds);
 }
 
 /* /hang: never answer; the client is meant to give up first.  The cap only
@@ -639,7 +634,7 @@ static void handle_hang(struct server *s, struct evhttp_request *req, const char
 {
 	(void)rest;
 	struct pending *p = pending_new(s, req, hang_done);
-	schedule(p, monotonic_seconds() + HANG_CAP_S);
+	schedule(p, wb_now() + HANG_CAP_S);
 }
 
 /* /status/{code}: that status and an empty body.  A 1xx status is only an
@@ -655,16 +650,8 @@ static void handle_status(struct server *s, struct evhttp_request *req, const ch
 	answer(s, req, (int)code, NULL);
 }
 
-/* splitmix64: a tiny, fast, well-mixed generator.  Not rand(): its sequence
+/* Random bytes come from wb_splitmix64 (cpuwork.h), not rand(): rand's sequence
  * differs between C libraries, and a seed must give the same bytes anywhere. */
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 static void add_random_bytes(struct evbuffer *out, size_t n, uint64_t seed)
 {
 	struct evbuffer_iovec space;
@@ -675,7 +662,7 @@ static void add_random_bytes(struct evbuffer *out, size_t n, uint64_t seed)
 		DIE("evbuffer_reserve_space(%zu): out of memory", n);
 	unsigned char *bytes = space.iov_base;
 	for (size_t i = 0; i < n; i += 8) {
-		uint64_t word = splitmix64(&seed);
+		uint64_t word = wb_splitmix64(&seed);
 		size_t take = n - i < 8 ? n - i : 8;
 		memcpy(bytes + i, &word, take);
 	}
@@ -697,7 +684,7 @@ static void handle_bytes(struct server *s, struct evhttp_request *req, const cha
 		return;
 	}
 	const char *seed_text = evhttp_find_header(&args, "seed");
-	uint64_t seed = splitmix64(&s->random_state);
+	uint64_t seed = wb_splitmix64(&s->random_state);
 	if (seed_text != NULL && parse_seed(seed_text, &seed) < 0) {
 		answer_error(s, req, 400, "seed must be an unsigned integer, not \"%s\"", seed_text);
 		evhttp_clear_headers(&args);
@@ -822,7 +809,7 @@ static void handle_drip(struct server *s, struct evhttp_request *req, const char
 	p->bytes_total = (size_t)numbytes;
 	p->pieces_total = numbytes < MAX_DRIP_PIECES ? (unsigned)numbytes : MAX_DRIP_PIECES;
 	p->interval = p->pieces_total ? duration / p->pieces_total : 0;
-	schedule(p, monotonic_seconds() + delay);
+	schedule(p, wb_now() + delay);
 }
 
 /* /stream/{n}: n JSON lines, sent as n chunks of a chunked reply. */
@@ -889,7 +876,7 @@ static void out_stats(struct evbuffer *out, const struct server *s)
 		   "\"uptime_s\":%.3f,\"pid\":%ld}\n",
 		   st->requests_served, st->connections_accepted, st->in_flight,
 		   st->peak_in_flight, st->worst_lateness_ms, st->requests_abandoned,
-		   st->accept_pauses, monotonic_seconds() - s->started, (long)getpid());
+		   st->accept_pauses, wb_now() - s->started, (long)getpid());
 }
 
 /* /stats is not counted in its own figures: a lab reading them should see
@@ -1215,7 +1202,7 @@ static void server_start(struct server *s, const struct options *opt)
 	 * which is PRIORITY_IO. */
 	CHECK_SYS(event_base_priority_init(s->base, PRIORITIES));
 
-	s->started = monotonic_seconds();
+	s->started = wb_now();
 	s->random_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	/* Every connection's idle timeout is the same length and is re-armed on
 	 * every read.  As a "common timeout" libevent keeps such timers in a

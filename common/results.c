@@ -4,7 +4,9 @@
 #include "check.h"
 #include "timing.h"
 
+#include <cJSON.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void wb_results_init(struct wb_results *r, int lab, const char *title)
@@ -162,77 +164,51 @@ int wb_results_write_dat(const struct wb_results *r, const char *path)
 	return fclose(f);
 }
 
-static void write_json_string(FILE *f, const char *s)
+/* JSON has no NaN or infinity: anything not finite, or not defined for the row, is null. */
+static void add_number_or_null(cJSON *obj, const char *key, double x, int defined)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	if (defined && x == x && x - x == 0)
+		CHECK_PTR(cJSON_AddNumberToObject(obj, key, x));
+	else
+		CHECK_PTR(cJSON_AddNullToObject(obj, key));
 }
 
-/* JSON has no NaN or infinity; write null for anything not finite. */
-static void write_json_number(FILE *f, double x)
+static cJSON *row_json(const struct wb_row *row)
 {
-	if (x == x && x - x == 0)
-		fprintf(f, "%.6g", x);
-	else
-		fputs("null", f);
+	cJSON *o = CHECK_PTR(cJSON_CreateObject());
+	CHECK_PTR(cJSON_AddStringToObject(o, "name", row->name));
+	CHECK_PTR(cJSON_AddBoolToObject(o, "measured", row->measured));
+	if (row->measured) {
+		add_number_or_null(o, "wall_s", row->wall_s, 1);
+		add_number_or_null(o, "cpu_s", row->cpu_s, row->cpu_s >= 0);
+		add_number_or_null(o, "ideal_s", row->ideal_s, row->ideal_s > 0);
+		add_number_or_null(o, "speedup", row->speedup, 1);
+		add_number_or_null(o, "efficiency", row->efficiency, 1);
+	}
+	CHECK_PTR(cJSON_AddStringToObject(o, "note", row->note));
+	return o;
 }
 
 int wb_results_write_json(const struct wb_results *r, const char *path)
 {
+	cJSON *doc = CHECK_PTR(cJSON_CreateObject());
+	CHECK_PTR(cJSON_AddNumberToObject(doc, "lab", r->lab));
+	CHECK_PTR(cJSON_AddStringToObject(doc, "title", r->title));
+	CHECK_PTR(cJSON_AddNumberToObject(doc, "cores", r->cores));
+	cJSON *params = CHECK_PTR(cJSON_AddObjectToObject(doc, "params"));
+	for (int i = 0; i < r->nparams; i++)
+		add_number_or_null(params, r->params[i].key, r->params[i].value, 1);
+	cJSON *rows = CHECK_PTR(cJSON_AddArrayToObject(doc, "experiments"));
+	for (int i = 0; i < r->nrows; i++)
+		cJSON_AddItemToArray(rows, row_json(&r->rows[i]));
+	char *text = CHECK_PTR(cJSON_PrintUnformatted(doc));
+	cJSON_Delete(doc);
 	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "{\"lab\":%d,\"title\":", r->lab);
-	write_json_string(f, r->title);
-	fprintf(f, ",\"cores\":%d,\"params\":{", r->cores);
-	for (int i = 0; i < r->nparams; i++) {
-		fprintf(f, "%s", i ? "," : "");
-		write_json_string(f, r->params[i].key);
-		fputc(':', f);
-		write_json_number(f, r->params[i].value);
+	int rc = -1;
+	if (f) {
+		rc = fprintf(f, "%s\n", text) < 0 ? -1 : 0;
+		rc = fclose(f) != 0 ? -1 : rc;
 	}
-	fprintf(f, "},\"experiments\":[");
-	int first = 1;
-	for (int i = 0; i < r->nrows; i++) {
-		const struct wb_row *row = &r->rows[i];
-		fprintf(f, "%s\n  {\"name\":", first ? "" : ",");
-		first = 0;
-		write_json_string(f, row->name);
-		if (!row->measured) {
-			fprintf(f, ",\"measured\":false,\"note\":");
-			write_json_string(f, row->note);
-			fputc('}', f);
-			continue;
-		}
-		fprintf(f, ",\"measured\":true,\"wall_s\":");
-		write_json_number(f, row->wall_s);
-		fprintf(f, ",\"cpu_s\":");
-		if (row->cpu_s >= 0)
-			write_json_number(f, row->cpu_s);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"ideal_s\":");
-		if (row->ideal_s > 0)
-			write_json_number(f, row->ideal_s);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"speedup\":");
-		write_json_number(f, row->speedup);
-		fprintf(f, ",\"efficiency\":");
-		write_json_number(f, row->efficiency);
-		fprintf(f, ",\"note\":");
-		write_json_string(f, row->note);
-		fputc('}', f);
-	}
-	fprintf(f, "\n]}\n");
-	return fclose(f);
+	free(text);
+	return rc;
 }

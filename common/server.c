@@ -2,7 +2,8 @@
 #include "server.h"
 #include "check.h"
 #include "http.h"
-#include "json.h"
+#include <cJSON.h>
+#include "timing.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -205,12 +206,9 @@ static _Noreturn void startup_failed(pid_t pid, const char *path, const char *wh
 	DIE("lab server %s %s%s", path, what, how);
 }
 
-static int milliseconds_until(const struct timespec *deadline)
+static int milliseconds_until(double deadline)
 {
-	struct timespec now;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &now));
-	long long ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-		       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	double ms = (deadline - wb_now()) * 1000;
 	return ms < 0 ? 0 : (int)ms;
 }
 
@@ -218,14 +216,12 @@ static int milliseconds_until(const struct timespec *deadline)
  * STARTUP_TIMEOUT_MS: a server that hangs must not hang the lab too. */
 static void read_url_line(int fd, pid_t pid, const char *path)
 {
-	struct timespec deadline;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &deadline));
-	deadline.tv_sec += STARTUP_TIMEOUT_MS / 1000;
+	double deadline = wb_now() + STARTUP_TIMEOUT_MS / 1000.0;
 
 	size_t used = 0;
 	char *newline = NULL;
 	while (newline == NULL) {
-		int left_ms = milliseconds_until(&deadline);
+		int left_ms = milliseconds_until(deadline);
 		if (left_ms == 0)
 			startup_failed(pid, path, "did not print its URL within 5 s");
 
@@ -324,16 +320,22 @@ int wb_server_stats(const char *base_url, int reset, struct wb_server_stats *out
 		"peak_in_flight", "worst_lateness_ms",
 	};
 	double values[5];
+	cJSON *doc = cJSON_Parse(body);
+	free(body);
 	for (size_t i = 0; i < 5; i++) {
-		if (wb_json_number(body, keys[i], &values[i]) != 0) {
-			if (errlen > 0)
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keys[i]);
+		if (!cJSON_IsNumber(v)) {
+			if (errlen > 0 && !doc)
+				snprintf(errbuf, errlen, "GET %s: the reply is not JSON", url);
+			else if (errlen > 0)
 				snprintf(errbuf, errlen, "GET %s: the reply has no \"%s\" number",
 					 url, keys[i]);
-			free(body);
+			cJSON_Delete(doc);
 			return -1;
 		}
+		values[i] = v->valuedouble;
 	}
-	free(body);
+	cJSON_Delete(doc);
 	out->requests_served = (long)values[0];
 	out->connections_accepted = (long)values[1];
 	out->in_flight = (long)values[2];

@@ -23,6 +23,16 @@ double wb_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+struct timespec wb_deadline_in(clockid_t clock, double seconds)
+{
+	struct timespec ts;
+	CHECK_SYS(clock_gettime(clock, &ts));
+	long long ns = ts.tv_nsec + (long long)(seconds * 1e9);
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	return ts;
+}
+
 void wb_sleep(double seconds)
 {
 	if (!(seconds > 0))
@@ -162,13 +172,7 @@ static void *progress_main(void *unused)
 	CHECK_PT(pthread_mutex_lock(&progress.lock));
 	while (!progress.stopping) {
 		/* Wake every half second, or as soon as we are told to stop. */
-		struct timespec deadline;
-		CHECK_SYS(clock_gettime(CLOCK_REALTIME, &deadline));
-		deadline.tv_nsec += 500000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		struct timespec deadline = wb_deadline_in(CLOCK_REALTIME, 0.5);
 		int err = pthread_cond_timedwait(&progress.stop, &progress.lock, &deadline);
 		if (err != 0 && err != ETIMEDOUT)
 			DIE("pthread_cond_timedwait: %s", wb_strerror(err));

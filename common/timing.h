@@ -9,9 +9,15 @@
 #define WB_TIMING_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* Seconds on the monotonic clock (an arbitrary origin; only differences mean anything). */
 double wb_now(void);
+
+/* The moment `seconds` from now on `clock`, for the timed waits that take an
+ * absolute deadline (pthread_cond_timedwait on a condition variable given
+ * that clock, pthread_timedjoin_np on CLOCK_REALTIME). */
+struct timespec wb_deadline_in(clockid_t clock, double seconds);
 
 /* Sleep for the given seconds (a real, blocking sleep: restarts after signals). */
 void wb_sleep(double seconds);

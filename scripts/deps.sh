@@ -21,8 +21,9 @@ if command -v pkg-config >/dev/null 2>&1; then
 	pkg-config --exists libcurl || want libcurl4-openssl-dev
 	pkg-config --exists libevent || want libevent-dev
 	pkg-config --exists criterion || want libcriterion-dev
+	pkg-config --exists libcjson || want libcjson-dev
 else
-	want libcurl4-openssl-dev; want libevent-dev; want libcriterion-dev
+	want libcurl4-openssl-dev; want libevent-dev; want libcriterion-dev; want libcjson-dev
 fi
 command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
 command -v timeout >/dev/null 2>&1 || want coreutils
@@ -54,5 +55,7 @@ mkdir -p "$(dirname "$out")"
 	echo "EVENT_LIBS := $(pkg-config --libs libevent)"
 	echo "CRITERION_CFLAGS := $(pkg-config --cflags criterion)"
 	echo "CRITERION_LIBS := $(pkg-config --libs criterion)"
+	echo "CJSON_CFLAGS := $(pkg-config --cflags libcjson)"
+	echo "CJSON_LIBS := $(pkg-config --libs libcjson)"
 } >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -17,6 +17,7 @@
  * --requests 0 skips part 1.  Without --url it starts its own server, like a lab.
  */
 #include "check.h"
+#include "timing.h"
 #include "http.h"
 #include "server.h"
 
@@ -36,13 +37,6 @@
 #define THROUGHPUT_CONNECTIONS 64
 
 /* --- Small helpers ------------------------------------------------------------------ */
-
-static double now_s(void)
-{
-	struct timespec t;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &t));
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 #define CURL_OK(call) do {                                                   \
 	CURLcode rc_ = (call);                                               \
@@ -128,7 +122,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 {
 	(void)multi;
 	struct loop *loop = arg;
-	loop->timer_due = timeout_ms < 0 ? -1 : now_s() + (double)timeout_ms / 1e3;
+	loop->timer_due = timeout_ms < 0 ? -1 : wb_now() + (double)timeout_ms / 1e3;
 	return 0;
 }
 
@@ -156,7 +150,7 @@ static void loop_turn(struct loop *loop)
 	struct epoll_event events[256];
 	int wait_ms = 1000;
 	if (loop->timer_due >= 0) {
-		double left = loop->timer_due - now_s();
+		double left = loop->timer_due - wb_now();
 		wait_ms = left <= 0 ? 0 : (int)ceil(left * 1e3);
 	}
 	int n = epoll_wait(loop->epoll_fd, events, 256, wait_ms);
@@ -170,7 +164,7 @@ static void loop_turn(struct loop *loop)
 		CURLM_OK(curl_multi_socket_action(loop->multi, events[i].data.fd, flags,
 						  &loop->running));
 	}
-	if (loop->timer_due >= 0 && now_s() >= loop->timer_due) {
+	if (loop->timer_due >= 0 && wb_now() >= loop->timer_due) {
 		loop->timer_due = -1;
 		CURLM_OK(curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0,
 						  &loop->running));
@@ -242,7 +236,7 @@ static void make_target(struct target *t, const char *base, const char *path)
 static void conn_finish(struct conn *c, enum conn_state how)
 {
 	c->state = how;
-	c->done_at = now_s();
+	c->done_at = wb_now();
 	CHECK_SYS(close(c->fd));        /* also removes it from the epoll set */
 }
 
@@ -264,7 +258,7 @@ static int send_request(struct conn *c, const struct target *t)
 	/* 100-odd bytes always fit in an empty socket buffer: one send. */
 	if (send(c->fd, t->request, t->request_len, MSG_NOSIGNAL) != (ssize_t)t->request_len)
 		return -1;
-	c->sent_at = now_s();
+	c->sent_at = wb_now();
 	c->state = WAITING;
 	return 0;
 }
@@ -345,7 +339,7 @@ static void bench_delays(const char *base, long n, double delay_s)
 
 	int epoll_fd = CHECK_SYS(epoll_create1(EPOLL_CLOEXEC));
 	struct conn *conns = wb_xcalloc((size_t)n, sizeof *conns);
-	double start = now_s();
+	double start = wb_now();
 	long started = 0, finished = 0;
 	while (finished < n) {
 		/* Open connections in batches, handling events in between, so
@@ -354,7 +348,7 @@ static void bench_delays(const char *base, long n, double delay_s)
 			conn_start(&conns[started++], &target, epoll_fd);
 		finished += poll_conns(epoll_fd, &target, started < n ? 0 : 1000);
 	}
-	double wall = now_s() - start;
+	double wall = wb_now() - start;
 	CHECK_SYS(close(epoll_fd));
 
 	if (wb_server_stats(base, 0, &after, err, sizeof err) != 0)
@@ -406,7 +400,7 @@ static void bench_throughput(const char *base, double seconds)
 
 	long done = 0, errors = 0;
 	int active = THROUGHPUT_CONNECTIONS;
-	double start = now_s(), end = start + seconds;
+	double start = wb_now(), end = start + seconds;
 	while (active > 0) {
 		loop_turn(&loop);
 		int left;
@@ -423,13 +417,13 @@ static void bench_throughput(const char *base, double seconds)
 				errors++;
 			/* Again, on the same handle: libcurl reuses its connection. */
 			CURLM_OK(curl_multi_remove_handle(loop.multi, e));
-			if (now_s() < end)
+			if (wb_now() < end)
 				CURLM_OK(curl_multi_add_handle(loop.multi, e));
 			else
 				active--;
 		}
 	}
-	double took = now_s() - start;
+	double took = wb_now() - start;
 	for (int i = 0; i < THROUGHPUT_CONNECTIONS; i++)
 		curl_easy_cleanup(easy[i]);
 	loop_free(&loop);

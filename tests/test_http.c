@@ -250,15 +250,3 @@ Test(json, quote_escapes_what_json_requires, .timeout = 10)
 	cr_assert_str_eq(q, "\"\"");
 	free(q);
 }
-
-Test(json, number_reads_flat_output, .timeout = 10)
-{
-	const char *json = "{\"peak_in_flight\":20,\"in_flight\": 3,\"worst_lateness_ms\":1.25,"
-			   "\"note\":\"in_flight\",\"name\":\"x\"}";
-	double v;
-	cr_assert(wb_json_number(json, "in_flight", &v) == 0 && v == 3, "not the peak's 20");
-	cr_assert(wb_json_number(json, "peak_in_flight", &v) == 0 && v == 20);
-	cr_assert(wb_json_number(json, "worst_lateness_ms", &v) == 0 && v == 1.25);
-	cr_assert_eq(wb_json_number(json, "missing", &v), -1);
-	cr_assert_eq(wb_json_number(json, "name", &v), -1, "a string is not a number");
-}

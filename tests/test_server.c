@@ -11,11 +11,13 @@
 #include <criterion/criterion.h>
 
 #include "check.h"
+#include "timing.h"
 #include "http.h"
 #include "json.h"
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <cJSON.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,20 +37,6 @@
 #include <unistd.h>
 
 /* --- Helpers: time, the server program, its /stats ------------------------------ */
-
-static double now_s(void)
-{
-	struct timespec t;
-	CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &t));
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void sleep_s(double seconds)
-{
-	struct timespec t = { (time_t)seconds, (long)((seconds - (time_t)seconds) * 1e9) };
-	while (nanosleep(&t, &t) == -1 && errno == EINTR)
-		;
-}
 
 static int url_port(const char *url)
 {
@@ -70,6 +58,17 @@ static void labserver_path(char *path, size_t cap)
 	strcpy(strrchr(path, '/') + 1, "labserver");
 }
 
+/* The number under `key` in a JSON object; the test fails if there is none. */
+static double json_number(const char *json, const char *key)
+{
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	cr_assert(cJSON_IsNumber(v), "no number \"%s\" in %s", key, json);
+	double value = v->valuedouble;
+	cJSON_Delete(doc);
+	return value;
+}
+
 /* One number from base/stats (any key, e.g. "requests_abandoned" or "pid"). */
 static double stat_value(const char *base, const char *key)
 {
@@ -78,8 +77,7 @@ static double stat_value(const char *base, const char *key)
 	char *body;
 	wb_url(url, sizeof url, base, "/stats");
 	cr_assert(wb_http_fetch(url, 5, &res, &body) == 0, "%s", res.error);
-	double value;
-	cr_assert(wb_json_number(body, key, &value) == 0, "no \"%s\" in %s", key, body);
+	double value = json_number(body, key);
 	free(body);
 	return value;
 }
@@ -95,11 +93,11 @@ static struct wb_server_stats read_stats(const char *base, int reset)
 /* Poll until /stats shows in_flight == want; returns the seconds it took, or -1. */
 static double wait_for_in_flight(const char *base, long want, double limit_s)
 {
-	double start = now_s();
-	while (now_s() - start < limit_s) {
+	double start = wb_now();
+	while (wb_now() - start < limit_s) {
 		if (read_stats(base, 0).in_flight == want)
-			return now_s() - start;
-		sleep_s(0.02);
+			return wb_now() - start;
+		wb_sleep(0.02);
 	}
 	return -1;
 }
@@ -139,9 +137,9 @@ static void send_all(int fd, const char *data, size_t len)
 static size_t read_until_close(int fd, char *buf, size_t cap, double timeout_s)
 {
 	size_t used = 0;
-	double deadline = now_s() + timeout_s;
+	double deadline = wb_now() + timeout_s;
 	while (used < cap - 1) {
-		int left_ms = (int)((deadline - now_s()) * 1000);
+		int left_ms = (int)((deadline - wb_now()) * 1000);
 		if (left_ms <= 0)
 			break;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -161,9 +159,9 @@ static size_t read_until_close(int fd, char *buf, size_t cap, double timeout_s)
 static void read_line(int fd, char *line, size_t cap, double timeout_s)
 {
 	size_t used = 0;
-	double deadline = now_s() + timeout_s;
+	double deadline = wb_now() + timeout_s;
 	while (used < cap - 1 && (used == 0 || line[used - 1] != '\n')) {
-		int left_ms = (int)((deadline - now_s()) * 1000);
+		int left_ms = (int)((deadline - wb_now()) * 1000);
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left_ms <= 0 || CHECK_SYS(poll(&p, 1, left_ms)) == 0)
 			break;
@@ -254,12 +252,12 @@ static void spawn_labserver(struct spawned *s, const char *arg1, const char *arg
 /* Wait up to limit_s for pid to exit; its wait status, or -1 if it did not. */
 static int wait_exit(pid_t pid, double limit_s)
 {
-	double start = now_s();
+	double start = wb_now();
 	int status;
-	while (now_s() - start < limit_s) {
+	while (wb_now() - start < limit_s) {
 		if (CHECK_SYS(waitpid(pid, &status, WNOHANG)) == pid)
 			return status;
-		sleep_s(0.01);
+		wb_sleep(0.01);
 	}
 	return -1;
 }
@@ -349,14 +347,14 @@ static int get_concurrently(const char *url, int n, double timeout_s, double *se
 		cr_assert(curl_multi_add_handle(multi, easy[i]) == CURLM_OK);
 	}
 
-	double start = now_s();
+	double start = wb_now();
 	int running = n;
 	while (running > 0) {
 		cr_assert(curl_multi_perform(multi, &running) == CURLM_OK);
 		if (running > 0)
 			cr_assert(curl_multi_poll(multi, NULL, 0, 100, NULL) == CURLM_OK);
 	}
-	*seconds = now_s() - start;
+	*seconds = wb_now() - start;
 
 	int ok = 0, left;
 	CURLMsg *msg;
@@ -413,9 +411,9 @@ Test(endpoints, get_echoes_args_headers_origin_url, .timeout = 20)
 Test(endpoints, delay_waits_then_echoes, .timeout = 20)
 {
 	const char *base = wb_server_url(NULL);
-	double start = now_s();
+	double start = wb_now();
 	char *body = get_ok(base, "/delay/0.3");
-	double took = now_s() - start;
+	double took = wb_now() - start;
 	cr_assert(took >= 0.29 && took < 3, "/delay/0.3 took %.3f s", took);
 	cr_assert(strstr(body, "\"url\":") && strstr(body, "/delay/0.3"), "%s", body);
 	free(body);
@@ -464,10 +462,10 @@ Test(endpoints, drip_is_paced_with_content_length, .timeout = 20)
 {
 	int port = url_port(wb_server_url(NULL));
 	char response[4096];
-	double start = now_s();
+	double start = wb_now();
 	int status = raw_get(port, "/drip?duration=1&numbytes=5&delay=0.2&code=201", response,
 			     sizeof response);
-	double took = now_s() - start;
+	double took = wb_now() - start;
 	cr_assert_eq(status, 201, "%s", response);
 	cr_assert(took >= 1.15 && took < 4, "delay 0.2 + duration 1 took %.3f s", took);
 	cr_assert(strstr(response, "Content-Length: 5\r\n"), "%s", response);
@@ -482,7 +480,7 @@ Test(endpoints, drip_pieces_arrive_spread_out, .timeout = 20)
 	const char *request = "GET /drip?duration=1&numbytes=4 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	send_all(fd, request, strlen(request));
 	char buf[4096];
-	sleep_s(0.6);   /* about half of the body should be here by now, not all of it */
+	wb_sleep(0.6);   /* about half of the body should be here by now, not all of it */
 	ssize_t early = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT);
 	cr_assert(early > 0, "headers should have arrived");
 	buf[early] = '\0';
@@ -534,8 +532,7 @@ Test(endpoints, stats_has_every_field, .timeout = 20)
 	const char *keys[] = { "requests_served", "connections_accepted", "in_flight",
 			       "peak_in_flight", "worst_lateness_ms", "requests_abandoned", "pid" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		double v;
-		cr_assert(wb_json_number(body, keys[i], &v) == 0, "no %s in %s", keys[i], body);
+		json_number(body, keys[i]);
 	}
 	free(body);
 	struct wb_server_stats st = read_stats(base, 0);
@@ -732,7 +729,7 @@ Test(load, no_descriptor_leak_after_load, .timeout = 60)
 {
 	const char *base = wb_server_url(NULL);
 	pid_t pid = (pid_t)stat_value(base, "pid");
-	sleep_s(0.2);   /* let the server close the /stats connection */
+	wb_sleep(0.2);   /* let the server close the /stats connection */
 	int baseline = count_fds(pid);
 
 	char url[256];
@@ -751,7 +748,7 @@ Test(load, no_descriptor_leak_after_load, .timeout = 60)
 	 * 5 s) until both their descriptors and their requests are gone. */
 	int now = -1;
 	long in_flight = -1;
-	for (double start = now_s(); now_s() - start < 5; sleep_s(0.05)) {
+	for (double start = wb_now(); wb_now() - start < 5; wb_sleep(0.05)) {
 		now = count_fds(pid);
 		if (now > baseline)
 			continue;
@@ -777,9 +774,9 @@ Test(load, idle_timeout_spares_waiting_requests, .timeout = 30)
 	/* A client that stops halfway through its headers (slowloris) does not. */
 	int fd = connect_to(s.port);
 	send_all(fd, "GET /get HTTP/1.1\r\nHost: t\r\n", 29);
-	double start = now_s();
+	double start = wb_now();
 	read_until_close(fd, response, sizeof response, 10);
-	double took = now_s() - start;
+	double took = wb_now() - start;
 	CHECK_SYS(close(fd));
 	cr_assert(took >= 0.9 && took < 5, "half a request was dropped after %.3f s", took);
 
@@ -811,11 +808,11 @@ Test(load, accept_survives_running_out_of_descriptors, .timeout = 30)
 	int fds[CLIENTS];
 	for (int i = 0; i < CLIENTS; i++)
 		fds[i] = connect_to(s.port);    /* the kernel queues what the server cannot take */
-	sleep_s(0.3);
+	wb_sleep(0.3);
 
 	/* Out of descriptors, the server must wait, not spin on accept(). */
 	double cpu_before = cpu_seconds(s.pid);
-	sleep_s(1.0);
+	wb_sleep(1.0);
 	double cpu_used = cpu_seconds(s.pid) - cpu_before;
 	cr_assert(cpu_used < 0.3, "server used %.2f s of CPU in 1 s while out of descriptors", cpu_used);
 
@@ -861,10 +858,10 @@ Test(process, sigterm_exits_zero_promptly_with_work_pending, .timeout = 30)
 	}
 	cr_assert(wait_for_in_flight(s.url, 3, 5) >= 0);
 
-	double start = now_s();
+	double start = wb_now();
 	CHECK_SYS(kill(s.pid, SIGTERM));
 	int status = wait_exit(s.pid, 5);
-	double took = now_s() - start;
+	double took = wb_now() - start;
 	/* Under ASan, a leak of anything pending would make this exit status 23. */
 	cr_assert(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "exit status %d after SIGTERM", status);
@@ -962,7 +959,7 @@ static void expect_server_gone_when(enum lab_end how)
 		/* SIGKILL runs no handler: the kernel's parent-death signal
 		 * stops the orphaned server, a moment later. */
 		pid_t reaped = 0;
-		for (double start = now_s(); reaped <= 0 && now_s() - start < 3; sleep_s(0.01))
+		for (double start = wb_now(); reaped <= 0 && wb_now() - start < 3; wb_sleep(0.01))
 			reaped = waitpid(-1, &status, WNOHANG);
 		cr_assert(reaped > 0, "the server outlived its SIGKILLed lab");
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,

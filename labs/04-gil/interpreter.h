@@ -101,13 +101,7 @@ static inline const char *gil_mode_name(enum gil_mode mode)
 /* The moment `seconds` from now, for pthread_cond_timedwait on g->cond. */
 static inline struct timespec gil_deadline(double seconds)
 {
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		DIE("clock_gettime: %s", wb_strerror(errno));
-	long long ns = ts.tv_nsec + (long long)(seconds * 1e9);
-	ts.tv_sec += (time_t)(ns / 1000000000);
-	ts.tv_nsec = (long)(ns % 1000000000);
-	return ts;
+	return wb_deadline_in(CLOCK_MONOTONIC, seconds);
 }
 
 /*
@@ -383,10 +377,7 @@ static inline enum gil_exercise_state gil_try_exercise(int k)
 	gil_init(&p->g, k == 4 ? GIL_NONE : k == 5 ? GIL_OLD : GIL_NEW, GIL_DEFAULT_INTERVAL_S);
 	pthread_t t;
 	CHECK_PT(pthread_create(&t, NULL, gil_probe_main, p));
-	struct timespec limit;
-	if (clock_gettime(CLOCK_REALTIME, &limit) == -1)	/* pthread_timedjoin_np's clock */
-		DIE("clock_gettime: %s", wb_strerror(errno));
-	limit.tv_sec += 2;
+	struct timespec limit = wb_deadline_in(CLOCK_REALTIME, 2);	/* pthread_timedjoin_np's clock */
 	int err = pthread_timedjoin_np(t, NULL, &limit);
 	if (err == ETIMEDOUT) {
 		CHECK_PT(pthread_detach(t));
