@@ -5,7 +5,9 @@
 #include "plot.h"
 #include "timing.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
@@ -89,6 +91,51 @@ void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
 		.terminal = !lab->opt.no_plot, .extra = extra,
 	};
 	wb_plot_draw(&plot);
+}
+
+struct wb_measure wb_lab_measure(struct wb_lab *lab, const char *exercise, const char *label,
+				 double expected_s, int (*call)(void *arg), void *arg)
+{
+	struct wb_measure m;
+	struct wb_usage u;
+	/* The driver's own code cannot hang: only an exercise gets a time limit. */
+	wb_progress_begin(label, exercise ? stuck_after(expected_s) : 0);
+	wb_usage_begin(&u);
+	m.status = call(arg);
+	wb_usage_end(&u);
+	wb_progress_end();
+	m.wall_s = u.wall_s;
+	m.cpu_s = u.cpu_s;
+	if (m.status == -1) {
+		fprintf(stderr, "lab%d: exercise %s failed (see the message above); make check%d "
+			"says more\n", lab->number, exercise ? exercise : "(driver)", lab->number);
+		exit(1);
+	}
+	return m;
+}
+
+struct wb_row *wb_lab_row(struct wb_lab *lab, const char *name, const char *exercise,
+			  const struct wb_measure *m, double ideal_s)
+{
+	if (m->status == WB_NOT_DONE) {
+		char why[64];
+		snprintf(why, sizeof why, "exercise %s not done yet", exercise);
+		wb_results_add_missing(&lab->results, name, why);
+		return NULL;
+	}
+	return wb_results_add(&lab->results, name, m->wall_s, m->cpu_s, ideal_s);
+}
+
+_Noreturn void wb_lab_wrong(struct wb_lab *lab, const char *exercise, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "lab%d: exercise %s: %s (make check%d says more)\n", lab->number,
+		exercise, msg, lab->number);
+	exit(1);
 }
 
 int wb_lab_finish(struct wb_lab *lab)

@@ -4,13 +4,19 @@
  *
  *     struct wb_lab lab;
  *     wb_lab_start(&lab, &spec, 1, "sequential baseline", argc, argv);
- *     ... run experiments, wb_results_add(&lab.results, ...) ...
+ *     struct wb_measure m = wb_lab_measure(&lab, "1.2", "fetching", 5.0, run_fetch, &job);
+ *     wb_lab_row(&lab, "10 requests in a row (1.2)", "1.2", &m, 5.0);
  *     wb_lab_timeline(&lab, tl, "timeline", "who did what, when");
  *     return wb_lab_finish(&lab);
+ *
+ * Every experiment that runs an exercise goes through wb_lab_measure, so that
+ * each lab shows progress, stops a stuck exercise, measures wall and CPU
+ * time, and reports a failed or unfinished exercise the same way.
  */
 #ifndef WB_LAB_H
 #define WB_LAB_H
 
+#include "exercise.h"
 #include "options.h"
 #include "results.h"
 #include "timeline.h"
@@ -53,6 +59,33 @@ static inline double stuck_after(double expected_s)
 {
 	return 3 * expected_s + 30;
 }
+
+/* What one experiment gave. */
+struct wb_measure {
+	int status;        /* what the call returned: 0, or WB_NOT_DONE */
+	double wall_s;     /* elapsed */
+	double cpu_s;      /* CPU time of this process and the children it reaped meanwhile */
+};
+
+/*
+ * Run one experiment: call(arg) runs an exercise (`exercise` is "2.2"), or
+ * the driver's own code (exercise NULL).  While it runs: a progress line
+ * labelled `label`, and a time limit of stuck_after(expected_s) past which
+ * the lab names the exercise and stops itself.  If the call returns -1 (it
+ * failed, and said why), the lab says which exercise failed and exits 1.
+ */
+struct wb_measure wb_lab_measure(struct wb_lab *lab, const char *exercise, const char *label,
+				 double expected_s, int (*call)(void *arg), void *arg);
+
+/* The experiment's row in the table, with its ideal time: or, while the
+ * exercise is not done, a row that says so (and NULL is returned). */
+struct wb_row *wb_lab_row(struct wb_lab *lab, const char *name, const char *exercise,
+			  const struct wb_measure *m, double ideal_s);
+
+/* The driver's verdict on a result it checked itself ("the combined result is
+ * wrong: ..."): printed as "labN: exercise K: ...", then exit 1. */
+_Noreturn void wb_lab_wrong(struct wb_lab *lab, const char *exercise, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Print the table, write results.dat (and --json), draw the bar chart.
  * Returns the exit status for main: 0. */

@@ -301,6 +301,24 @@ const char *wb_server_url(const char *explicit_url)
 	return server_url;
 }
 
+int wb_server_counts(const char *base_url, int reset, struct wb_server_stats *out)
+{
+	static int unavailable;
+	char err[512];
+	memset(out, 0, sizeof *out);
+	if (unavailable)
+		return 0;
+	if (wb_server_stats(base_url, reset, out, err, sizeof err) != 0) {
+		fprintf(stderr, "note: no request counts from this server (%s); figures that need "
+				"them are shown as \"-\" (only the workbook's own server keeps them)\n",
+			err);
+		unavailable = 1;
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	return 1;
+}
+
 int wb_server_stats(const char *base_url, int reset, struct wb_server_stats *out,
 		    char *errbuf, size_t errlen)
 {

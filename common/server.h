@@ -44,4 +44,12 @@ struct wb_server_stats {
 int wb_server_stats(const char *base_url, int reset, struct wb_server_stats *out,
 		    char *errbuf, size_t errlen);
 
+/*
+ * The same figures for a lab, which must also run against another
+ * httpbin-compatible server (--url, LAB_URL) that keeps no counts: then it
+ * says so once on stderr, zeroes *out and returns 0 from then on.  Returns 1
+ * when the figures are real.
+ */
+int wb_server_counts(const char *base_url, int reset, struct wb_server_stats *out);
+
 #endif

@@ -10,5 +10,7 @@ set offsets 0, 0, graph 0.08, 0
 if (logx) { set logscale x 10 }
 if (mark > 0) { set arrow from mark, graph 0 to mark, graph 1 nohead dt 3 lw 2 }
 if (hline > 0) { set arrow from graph 0, first hline to graph 1, first hline nohead dt 3 }
-plot datafile using 1:2 with linespoints pt 7 title "measured", \
-     '' using 1:3 with linespoints dt 2 pt 6 title idealtitle
+# The ideal goes first, as a wide pale band, and the measurement on top of it
+# as a thin line with points: where the two agree exactly, both stay visible.
+plot datafile using 1:3 with lines lw 8 lc rgb "#9ec5ee" title idealtitle, \
+     '' using 1:2 with linespoints lw 1.5 pt 7 ps 0.9 lc rgb "#b2182b" title "measured"

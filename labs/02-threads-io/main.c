@@ -58,77 +58,58 @@ static int one_after_another(const char *const *urls, int n, int workers,
 }
 
 struct run {
-	struct wb_usage usage;
+	struct wb_measure m;            /* status, wall and CPU time */
 	struct wb_server_stats stats;   /* the server's view of this run */
 	int have_stats;                 /* 0: the server keeps no counts (not ours) */
 	long connections;               /* connections the server accepted during the run */
-	int status;                     /* what the fetch function returned */
 	struct fetch_result *results;   /* one per request (free it) */
 };
 
-/*
- * The workbook's server counts requests in flight; another httpbin-compatible
- * server (--url, LAB_URL) has no /stats.  Then the lab runs without the
- * proof of overlap, and says so once.  Returns 1 if the figures are real.
- */
-static int server_stats(const char *url, int reset, struct wb_server_stats *st)
+/* One fetch function's arguments, for wb_lab_measure. */
+struct fetch_call {
+	fetch_fn fn;
+	const char *const *urls;
+	int n, workers;
+	struct fetch_result *results;
+	struct wb_timeline *tl;
+};
+
+static int call_fetch(void *arg)
 {
-	static int unavailable;
-	char err[512];
-	memset(st, 0, sizeof *st);
-	if (unavailable)
-		return 0;
-	if (wb_server_stats(url, reset, st, err, sizeof err) != 0) {
-		fprintf(stderr, "note: no request counts from this server (%s); the peak in "
-				"flight is shown only with the workbook's own server\n", err);
-		unavailable = 1;
-		return 0;
-	}
-	return 1;
+	struct fetch_call *c = arg;
+	return c->fn(c->urls, c->n, c->workers, c->results, c->tl);
 }
 
 /* Run one experiment: reset the server's peak, fetch, read the peak back. */
-static void run_fetch(struct wb_lab *lab, fetch_fn fn, const char *const *urls, int n,
-		      int workers, struct wb_timeline *tl, struct run *out)
+static void run_fetch(struct wb_lab *lab, const char *exercise, fetch_fn fn,
+		      const char *const *urls, int n, int workers, struct wb_timeline *tl,
+		      struct run *out)
 {
 	struct fetch_result *results = wb_xcalloc((size_t)n, sizeof *results);
 	out->results = results;
 	struct wb_server_stats before;
-	server_stats(lab->url, 1, &before);
+	wb_server_counts(lab->url, 1, &before);
 	wb_timeline_reset(tl);
+	struct fetch_call call = { fn, urls, n, workers, results, tl };
 	/* one request after another is the slowest a correct exercise can be */
-	wb_progress_begin("fetching", stuck_after(n * (lab->opt.delay + 0.05)));
-	wb_usage_begin(&out->usage);
-	out->status = fn(urls, n, workers, results, tl);
-	wb_usage_end(&out->usage);
-	wb_progress_end();
-	out->have_stats = server_stats(lab->url, 0, &out->stats);
+	out->m = wb_lab_measure(lab, exercise, "fetching", n * (lab->opt.delay + 0.05), call_fetch,
+				&call);
+	out->have_stats = wb_server_counts(lab->url, 0, &out->stats);
 	/* minus one: the /stats request that read these figures came on a connection of its own */
 	out->connections = out->stats.connections_accepted - before.connections_accepted - 1;
-	if (out->status == -1) {
-		fprintf(stderr, "lab2: an exercise failed (see the message above)\n");
-		exit(1);
-	}
-	for (int i = 0; out->status == 0 && i < n; i++) {
-		if (results[i].rc != 0) {
-			fprintf(stderr, "lab2: %s\n", results[i].http.error);
-			exit(1);
-		}
-	}
+	for (int i = 0; out->m.status == 0 && i < n; i++)
+		if (results[i].rc != 0)
+			wb_lab_wrong(lab, exercise ? exercise : "(driver)", "request %d failed: %s", i,
+				     results[i].http.error);
 }
 
 /* One row of the table from one run; returns NULL if the exercise is not done. */
 static struct wb_row *add_run(struct wb_lab *lab, const char *name, const char *exercise,
 			      const struct run *run, double ideal_s, int show_connections)
 {
-	if (run->status == WB_NOT_DONE) {
-		char why[64];
-		snprintf(why, sizeof why, "exercise %s not done yet", exercise);
-		wb_results_add_missing(&lab->results, name, why);
+	struct wb_row *row = wb_lab_row(lab, name, exercise, &run->m, ideal_s);
+	if (!row)
 		return NULL;
-	}
-	struct wb_row *row = wb_results_add(&lab->results, name, run->usage.wall_s,
-					    run->usage.cpu_s, ideal_s);
 	if (!run->have_stats)
 		wb_row_note(row, "(this server keeps no counts)");
 	else if (show_connections)
@@ -190,7 +171,7 @@ static int next_pool_size(int w, int n)
 	return w * 2 < n ? w * 2 : n;
 }
 
-/* Exercise 2.5's sweep: pool sizes 1, 2, 4, ... and n, measured vs predicted. */
+/* Exercise 2.5's sweep: every pool size up to 12 (then doubling), measured vs predicted. */
 static void sweep_workers(struct wb_lab *lab, const char *const *urls, struct wb_timeline *tl)
 {
 	int n = lab->opt.requests;
@@ -212,17 +193,19 @@ static void sweep_workers(struct wb_lab *lab, const char *const *urls, struct wb
 			continue;
 		}
 		struct run run;
-		run_fetch(lab, fetch_with_pool, urls, n, w, tl, &run);
-		if (run.status == WB_NOT_DONE) {
+		run_fetch(lab, "2.2", fetch_with_pool, urls, n, w, tl, &run);
+		if (run.m.status == WB_NOT_DONE) {
 			free(run.results);
 			printf("  (the sweep runs your pool from exercise 2.2: not done yet)\n");
 			return;
 		}
 		x[rows] = w;
-		measured[rows] = run.usage.wall_s;
+		measured[rows] = run.m.wall_s;
 		predicted[rows] = guess;
-		printf("  %8d %12.3f %12.3f %10ld\n", w, run.usage.wall_s, guess,
-		       run.stats.peak_in_flight);
+		char peak[16] = "-";	/* "-": this server keeps no counts, so none is shown */
+		if (run.have_stats)
+			snprintf(peak, sizeof peak, "%ld", run.stats.peak_in_flight);
+		printf("  %8d %12.3f %12.3f %10s\n", w, run.m.wall_s, guess, peak);
 		free(run.results);
 		rows++;
 	}
@@ -281,8 +264,8 @@ int main(int argc, char **argv)
 	char name[64];
 	snprintf(name, sizeof name, "sequential, %d requests", n);
 	if (n * o->delay <= MAX_BASELINE_S) {
-		run_fetch(&lab, one_after_another, urls, n, 1, tl, &run);
-		struct wb_row *row = add_run(&lab, name, "-", &run, n * o->delay, 0);
+		run_fetch(&lab, NULL, one_after_another, urls, n, 1, tl, &run);
+		struct wb_row *row = add_run(&lab, name, NULL, &run, n * o->delay, 0);
 		wb_results_set_baseline(r, row);
 		wb_lab_timeline(&lab, tl, "timeline-sequential", "Lab 2: one after another");
 		free(run.results);
@@ -294,7 +277,7 @@ int main(int argc, char **argv)
 	}
 
 	snprintf(name, sizeof name, "thread per request (2.1)");
-	run_fetch(&lab, thread_per_request, urls, n, n, tl, &run);
+	run_fetch(&lab, "2.1", thread_per_request, urls, n, n, tl, &run);
 	if (add_run(&lab, name, "2.1", &run, o->delay, 0)) {
 		wb_lab_timeline(&lab, tl, "timeline-threads", "Lab 2: a thread per request");
 		summarize(&run, n);
@@ -302,13 +285,13 @@ int main(int argc, char **argv)
 	free(run.results);
 
 	snprintf(name, sizeof name, "pool of %d (2.2)", w);
-	run_fetch(&lab, fetch_with_pool, urls, n, w, tl, &run);
+	run_fetch(&lab, "2.2", fetch_with_pool, urls, n, w, tl, &run);
 	if (add_run(&lab, name, "2.2", &run, rounds_time(n, w, o->delay), 1))
 		wb_lab_timeline(&lab, tl, "timeline-pool", "Lab 2: a pool of workers");
 	free(run.results);
 
 	snprintf(name, sizeof name, "pool of %d, keep-alive (2.4)", w);
-	run_fetch(&lab, fetch_with_pool_keepalive, urls, n, w, tl, &run);
+	run_fetch(&lab, "2.4", fetch_with_pool_keepalive, urls, n, w, tl, &run);
 	add_run(&lab, name, "2.4", &run, rounds_time(n, w, o->delay), 1);
 	free(run.results);
 
