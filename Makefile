@@ -82,20 +82,24 @@ $(BENCH_PROGS:%=$(BIN)/%):
 
 # --- Labs --------------------------------------------------------------------
 # Each lab N lives in labs/NN-name/: exercises.c (the student's file),
-# exercises.h (the contract) and main.c (the driver).  solutions/NN-name/
-# holds only the reference exercises.c; the same driver links with either.
+# exercises.h (the contract), main.c (the driver, with driver_*.c when it is
+# long) and any other .c files: given code, linked into the lab program, the
+# checker and the reference builds alike.  solutions/NN-name/ holds only the reference exercises.c; the
+# same driver links with either.
 LAB_DIRS := $(notdir $(wildcard labs/[0-9][0-9]-*))
 lab_num   = $(patsubst 0%,%,$(firstword $(subst -, ,$(1))))
 
 define LAB_rules
 # $(1) = lab number, $(2) = directory name
-$(BIN)/lab$(1): $(OBJ)/labs/$(2)/main.o $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
+GIVEN_$(1) := $(patsubst %.c,$(OBJ)/%.o,$(filter-out labs/$(2)/main.c labs/$(2)/driver_%.c labs/$(2)/exercises.c,$(wildcard labs/$(2)/*.c)))
+DRIVER_$(1) := $(patsubst %.c,$(OBJ)/%.o,labs/$(2)/main.c $(wildcard labs/$(2)/driver_*.c)) $$(GIVEN_$(1))
+$(BIN)/lab$(1): $$(DRIVER_$(1)) $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
 	$$(call link)
-$(BIN)/solution$(1): $(OBJ)/labs/$(2)/main.o $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
+$(BIN)/solution$(1): $$(DRIVER_$(1)) $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
 	$$(call link)
-$(BIN)/check$(1): $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
+$(BIN)/check$(1): $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $$(GIVEN_$(1)) $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
 	$$(call link,$$(CRITERION_LIBS))
-$(BIN)/check$(1)-solution: $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
+$(BIN)/check$(1)-solution: $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $$(GIVEN_$(1)) $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
 	$$(call link,$$(CRITERION_LIBS))
 $(OBJ)/solutions/$(2)/exercises.o: EXTRA_CFLAGS = -Ilabs/$(2)
 $(OBJ)/tests/lab$(1)_check.o: EXTRA_CFLAGS = -Ilabs/$(2) $$(CRITERION_CFLAGS)
@@ -146,7 +150,7 @@ $(BUILD)/mutants/%/exercises.o: $(BUILD)/mutants/%/exercises.c $(BUILD)/deps.mk
 		-Ilabs/$(call lab_dir_of,$(call mutant_lab,$*)) $(CFLAGS) -c $< -o $@
 
 .SECONDEXPANSION:
-$(BUILD)/mutants/%/check: $(BUILD)/mutants/%/exercises.o \
+$(BUILD)/mutants/%/check: $(BUILD)/mutants/%/exercises.o $$(GIVEN_$$(call mutant_lab,$$*)) \
 		$$(OBJ)/tests/$$(firstword $$(subst /, ,$$*))_check.o $(OBJ)/tests/checker.o $(COMMON_LIB)
 	$(call link,$(CRITERION_LIBS))
 

@@ -138,6 +138,29 @@ _Noreturn void wb_lab_wrong(struct wb_lab *lab, const char *exercise, const char
 	exit(1);
 }
 
+void wb_lab_bars(struct wb_lab *lab, const struct wb_bars *b)
+{
+	char dat[4096], png[4096], file[256], extra[512];
+	snprintf(file, sizeof file, "%s.dat", b->name);
+	wb_out_path(dat, sizeof dat, lab->number, file);
+	snprintf(file, sizeof file, "%s.png", b->name);
+	wb_out_path(png, sizeof png, lab->number, file);
+	FILE *f = fopen(dat, "w");
+	if (!f)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	fprintf(f, "# %s: index \"label\" value\n", b->title);
+	for (int i = 0; i < b->rows; i++)
+		fprintf(f, "%d \"%s\" %.6g\n", i, b->labels[i], b->values[i]);
+	if (fclose(f) != 0)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+	snprintf(extra, sizeof extra, "xlabel='%s'; logx=%d", b->xlabel, b->logx);
+	struct wb_plot plot = {
+		.script = "namedbars.gp", .datafile = dat, .png = png, .title = b->title,
+		.terminal = !lab->opt.no_plot, .extra = extra,
+	};
+	wb_plot_draw(&plot);
+}
+
 int wb_lab_finish(struct wb_lab *lab)
 {
 	char dat[4096], png[4096], title[128];

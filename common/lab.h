@@ -53,6 +53,17 @@ struct wb_sweep {
 /* Write the sweep's rows ("x measured ideal") and draw them. */
 void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sweep);
 
+/* Named quantities side by side (round trips per second alone, beside one
+ * CPU thread, ...): one horizontal bar each, drawn to out/labN/<name>.png. */
+struct wb_bars {
+	const char *name, *title, *xlabel;
+	const char *const *labels;
+	const double *values;
+	int rows;
+	int logx;              /* logarithmic axis, for values that differ by orders of magnitude */
+};
+void wb_lab_bars(struct wb_lab *lab, const struct wb_bars *bars);
+
 /* The time limit for an experiment expected to take `expected_s` when all is
  * well: far above it (3x, plus 30 s), so only a stuck exercise reaches it. */
 static inline double stuck_after(double expected_s)

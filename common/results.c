@@ -122,24 +122,13 @@ void wb_results_print(const struct wb_results *r, FILE *out)
 	fflush(out);
 }
 
-/* A short label for the plot's axis: the text in the last parentheses of the
- * name ("pool of 4 (2.2)" -> "2.2"), else its first word. */
-static void write_label(FILE *f, const char *name)
+/* A name as one quoted field of a gnuplot data file (it may hold blanks). */
+static void write_quoted(FILE *f, const char *s)
 {
-	const char *open = strrchr(name, '('), *close = open ? strchr(open, ')') : NULL;
-	if (open && close && close > open + 1) {
-		fprintf(f, "%.*s", (int)(close - open - 1), open + 1);
-		return;
-	}
-	size_t n = strcspn(name, " ,\t");
-	fprintf(f, "%.*s", (int)(n ? n : 1), n ? name : "?");
-}
-
-/* Names go into whitespace-separated data files: replace blanks with '_'. */
-static void write_word(FILE *f, const char *s)
-{
+	fputc('"', f);
 	for (; *s; s++)
-		fputc(*s == ' ' || *s == '\t' ? '_' : *s, f);
+		fputc(*s == '"' ? '\'' : *s, f);
+	fputc('"', f);
 }
 
 int wb_results_write_dat(const struct wb_results *r, const char *path)
@@ -147,19 +136,19 @@ int wb_results_write_dat(const struct wb_results *r, const char *path)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "# lab %d, %d cores\n# index name wall_s cpu_s ideal_s speedup efficiency label\n",
-		r->lab, r->cores);
+	/* Only rows with an ideal: the bar chart sets each measurement beside its
+	 * ideal, and a bar with nothing to compare against would only mislead. */
+	fprintf(f, "# lab %d, %d cores; the rows that have an ideal time\n"
+		"# index name wall_s cpu_s ideal_s speedup efficiency\n", r->lab, r->cores);
 	int index = 0;
 	for (int i = 0; i < r->nrows; i++) {
 		const struct wb_row *row = &r->rows[i];
-		if (!row->measured)
+		if (!row->measured || row->ideal_s <= 0)
 			continue;
 		fprintf(f, "%d ", index++);
-		write_word(f, row->name);
-		fprintf(f, " %.6f %.6f %.6f %.4f %.4f ", row->wall_s, row->cpu_s, row->ideal_s,
+		write_quoted(f, row->name);
+		fprintf(f, " %.6f %.6f %.6f %.4f %.4f\n", row->wall_s, row->cpu_s, row->ideal_s,
 			row->speedup, row->efficiency);
-		write_label(f, row->name);
-		fputc('\n', f);
 	}
 	return fclose(f);
 }

@@ -15,8 +15,7 @@
  * When out/lab4/python.dat exists (make lab4-python), real CPython's figures
  * are printed and plotted beside the simulation's.
  */
-#include "exercises.h"
-#include "lab.h"
+#include "driver.h"
 
 #include "check.h"
 #include "http.h"
@@ -48,33 +47,12 @@ static const struct wb_lab_spec spec = {
 #define MAX_ROUND_TRIPS 200000
 #define FETCH_TIMEOUT_S 30.0
 #define MAX_THREADS 16
-#define ECHO_SERVICE_S 50e-6     /* the echo's time to answer */
 #define STUCK_AFTER_S 120.0      /* an experiment running longer is stuck (wb_progress_begin) */
 
-/* Keeps the compiler from dropping the echo's work. */
-static volatile uint64_t echo_sink;
-
 /* The switch intervals of the sweep, in ms: CPython's default in the middle. */
-static const double sweep_ms[] = { 0.5, 5, 50 };
-#define SWEEP_POINTS 3
+const double sweep_ms[SWEEP_POINTS] = { 0.5, 5, 50 };
 
-/* What the options come to. */
-struct settings {
-	double interval_s;
-	double task_s;
-	uint64_t ticks;         /* one task's ticks */
-	int requests;
-	double delay_s;
-	double convoy_s;        /* how long a convoy measurement runs, at the least */
-	double book_s;          /* how long a bookkeeping run of two CPU threads lasts, at the least */
-};
 
-/* A GIL to run under: mode, forced switching, interval. */
-struct gil_setup {
-	enum gil_mode mode;
-	int forced_switching;
-	double interval_s;
-};
 
 static void gil_setup_init(struct gil *g, const struct gil_setup *gs, struct wb_timeline *tl)
 {
@@ -112,13 +90,6 @@ static double median_slice(const struct wb_timeline *tl, const char *kind)
 
 /* --- 1. CPU-bound --------------------------------------------------------- */
 
-struct cpu_run {
-	const char *missing;      /* why it could not run: an exercise not done yet */
-	struct wb_usage usage;
-	unsigned long handoffs;
-	struct gil_stats stats;
-	double asked_slice_s;     /* median slice that ended on request */
-};
 
 /*
  * `threads` CPU threads under one GIL: each runs `ticks` ticks, or, with
@@ -273,12 +244,6 @@ static void note_cpu_row(struct wb_row *row, const struct gil_setup *gs, const s
 }
 
 /* The figures part 1 hands on to the summary. */
-struct cpu_figures {
-	double seq_s, new_ratio, nogil_speedup, process_speedup;
-	double new_cores, nogil_cores;       /* cores busy on average */
-	int new_measured, process_measured;
-	double handoffs_per_s;
-};
 
 /* Two threads, each running one task, under each kind of GIL and without. */
 static void cpu_threads(struct wb_lab *lab, const struct settings *s, uint64_t expected,
@@ -396,15 +361,8 @@ static void *fetcher_main(void *arg)
 struct io_run {
 	const char *missing;
 	struct wb_usage usage;
-	long peak;
+	char peak[16];          /* the server's peak in flight, or "-" if it keeps no counts */
 };
-
-static void server_stats(const char *url, int reset, struct wb_server_stats *st)
-{
-	char err[512];
-	if (wb_server_stats(url, reset, st, err, sizeof err) != 0)
-		DIE("%s", err);
-}
 
 /* `threads` threads share `requests` fetches of url under the GIL `gs`. */
 static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs, int threads,
@@ -419,7 +377,7 @@ static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs
 	pthread_t *tid = wb_xcalloc((size_t)threads, sizeof *tid);
 	struct wb_server_stats st;
 	gil_setup_init(&g, gs, NULL);
-	server_stats(lab->url, 1, &st);
+	wb_server_counts(lab->url, 1, &st);
 	wb_progress_begin("fetching", STUCK_AFTER_S);
 	wb_usage_begin(&r.usage);
 	for (int i = 0; i < threads; i++) {
@@ -431,8 +389,10 @@ static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs
 		CHECK_PT(pthread_join(tid[i], NULL));
 	wb_usage_end(&r.usage);
 	wb_progress_end();
-	server_stats(lab->url, 0, &st);
-	r.peak = st.peak_in_flight;
+	if (wb_server_counts(lab->url, 0, &st))
+		snprintf(r.peak, sizeof r.peak, "%ld", st.peak_in_flight);
+	else
+		snprintf(r.peak, sizeof r.peak, "-");
 	for (int i = 0; i < threads; i++) {
 		if (f[i].rc != 0)
 			DIE("fetcher %d stopped: an exercise returned %d (see above)", i, f[i].rc);
@@ -458,7 +418,7 @@ static void io_bound(struct wb_lab *lab, const struct settings *s, double *speed
 	snprintf(name, sizeof name, "%d fetches (1 thread)", n);
 	struct wb_row *row = wb_results_add(&lab->results, name, one.usage.wall_s, one.usage.cpu_s,
 					    n * s->delay_s);
-	wb_row_note(row, "the baseline: one fetch after another; peak in flight %ld", one.peak);
+	wb_row_note(row, "the baseline: one fetch after another; peak in flight %s", one.peak);
 
 	struct gil_setup new_gil = { GIL_NEW, 1, s->interval_s };
 	struct io_run held = run_fetchers(lab, &new_gil, n, n, 0, url);
@@ -468,7 +428,7 @@ static void io_bound(struct wb_lab *lab, const struct settings *s, double *speed
 	} else {
 		row = wb_results_add(&lab->results, name, held.usage.wall_s, held.usage.cpu_s,
 				     s->delay_s);
-		wb_row_note(row, "speedup %.2fx; peak in flight %ld: one wait at a time",
+		wb_row_note(row, "speedup %.2fx; peak in flight %s: one wait at a time",
 			    one.usage.wall_s / held.usage.wall_s, held.peak);
 	}
 
@@ -481,79 +441,12 @@ static void io_bound(struct wb_lab *lab, const struct settings *s, double *speed
 	row = wb_results_add(&lab->results, name, free_io.usage.wall_s, free_io.usage.cpu_s,
 			     s->delay_s);
 	*speedup = one.usage.wall_s / free_io.usage.wall_s;
-	wb_row_note(row, "speedup %.2fx; peak in flight %ld: the waits overlap", *speedup,
+	wb_row_note(row, "speedup %.2fx; peak in flight %s: the waits overlap", *speedup,
 		    free_io.peak);
 }
 
 /* --- 3. The convoy effect ---------------------------------------------------- */
 
-/* Read one byte; 0 at end-of-file. */
-static int read_byte(int fd, char *c)
-{
-	for (;;) {
-		ssize_t n = read(fd, c, 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		return (int)CHECK_SYS(n);
-	}
-}
-
-static void write_byte(int fd, char c)
-{
-	for (;;) {
-		ssize_t n = write(fd, &c, 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (CHECK_SYS(n) != 1)
-			DIE("write: %zd bytes written, 1 expected", n);
-		return;
-	}
-}
-
-/*
- * The other end: a plain C thread, outside the GIL, like a server in another
- * process.  It takes ECHO_SERVICE_S of work to answer, as a fast local
- * service would (and as CPython's own round trip takes, interpreter and all):
- * long enough for a waiting thread to wake up and take the GIL meanwhile.
- */
-static void *echo_main(void *arg)
-{
-	int fd = *(int *)arg;
-	uint64_t items = wb_cpu_items_for(ECHO_SERVICE_S);
-	char c;
-	while (read_byte(fd, &c) == 1) {
-		echo_sink += wb_cpu_sum(0, items);
-		write_byte(fd, c);
-	}
-	return NULL;
-}
-
-struct byte_io {
-	int fd;
-	char byte;
-};
-
-static void send_byte(void *arg)
-{
-	struct byte_io *io = arg;
-	write_byte(io->fd, io->byte);
-}
-
-static void recv_byte(void *arg)
-{
-	struct byte_io *io = arg;
-	if (read_byte(io->fd, &io->byte) != 1)
-		DIE("the echo thread hung up");
-}
-
-struct convoy_run {
-	const char *missing;
-	int round_trips;
-	struct wb_usage usage;
-	double per_s;
-	struct wb_summary latency;
-	unsigned long handoffs;
-};
 
 /* One round trip as Python's sock.sendall(b); sock.recv(1) makes it: a little
  * bytecode, then two blocking calls, each letting go of the GIL. */
@@ -561,9 +454,9 @@ static int round_trip(struct gil *g, struct byte_io *io, uint64_t *sum, uint64_t
 {
 	int rc = gil_run_ticks(g, 0, 0, ROUND_TRIP_TICKS, NULL, sum, ticks);
 	if (rc == 0)
-		rc = gil_blocking_call(g, 0, send_byte, io);
+		rc = gil_blocking_call(g, 0, echo_send, io);
 	if (rc == 0)
-		rc = gil_blocking_call(g, 0, recv_byte, io);
+		rc = gil_blocking_call(g, 0, echo_receive, io);
 	return rc;
 }
 
@@ -661,10 +554,6 @@ static struct wb_row *add_convoy_row(struct wb_lab *lab, const char *name,
 	return row;
 }
 
-struct convoy_figures {
-	int measured;
-	double alone_per_s, one_per_s, one_median_s, one_p99_s, two_per_s, two_p99_s;
-};
 
 static void convoy(struct wb_lab *lab, const struct settings *s, struct wb_timeline *tl,
 		   struct convoy_figures *fig)
@@ -692,9 +581,21 @@ static void convoy(struct wb_lab *lab, const struct settings *s, struct wb_timel
 	       alone.per_s, one.per_s, one.latency.median * 1e3, one.latency.p99 * 1e3, two.per_s,
 	       two.latency.p99 * 1e3, two.latency.max * 1e3);
 
+	/* Its own picture: round trips per second are not seconds, so they stay out of the
+	 * table's bar chart (whose bars are wall times beside ideal times). */
+	const char *labels[] = { "alone", "beside 1 CPU thread", "beside 2 CPU threads" };
+	const double per_s[] = { alone.per_s, one.per_s, two.per_s };
+	char title[128];
+	snprintf(title, sizeof title, "Lab 4: the convoy - round trips per second at a %g ms "
+		 "switch interval", s->interval_s * 1e3);
+	struct wb_bars bars = {
+		.name = "convoy", .title = title, .xlabel = "round trips per second (log scale)",
+		.labels = labels, .values = per_s, .rows = 3, .logx = 1,
+	};
+	wb_lab_bars(lab, &bars);
+
 	/* The picture: some 30 intervals of who held the GIL, I/O thread on row 0. */
 	run_convoy(2, s->interval_s, 30 * s->interval_s, tl);
-	char title[128];
 	snprintf(title, sizeof title, "Lab 4: who held the GIL, and why they let go (0: I/O "
 		 "thread; 1, 2: CPU threads; %g ms)", s->interval_s * 1e3);
 	wb_lab_timeline(lab, tl, "gil-timeline", title);
@@ -702,11 +603,6 @@ static void convoy(struct wb_lab *lab, const struct settings *s, struct wb_timel
 
 /* --- 4. The switch interval's trade ------------------------------------------- */
 
-struct sweep_point {
-	int measured;
-	struct convoy_run convoy;     /* beside one CPU thread */
-	struct cpu_run book;          /* two CPU threads, timed */
-};
 
 static void print_book_row(const char *label, const struct cpu_run *r)
 {
@@ -775,155 +671,13 @@ static void interval_sweep(struct wb_lab *lab, const struct settings *s,
 		return;
 	struct wb_sweep sweep = {
 		.name = "interval",
-		.title = "Lab 4: beside a CPU thread, a round trip waits about one switch interval",
-		.xlabel = "switch interval, ms (log scale)", .ylabel = "median round trip / interval",
+		.title = "Lab 4: a round trip beside a CPU thread, measured in switch intervals",
+		.xlabel = "switch interval, ms (log scale)",
+		.ylabel = "median round trip / switch interval",
 		.x = x, .measured = measured, .ideal = ideal, .rows = rows, .logx = 1,
+		.ideal_title = "one interval (the model)",
 	};
 	wb_lab_sweep(lab, &sweep);
-}
-
-/* --- Real CPython beside the simulation (make lab4-python) --------------------- */
-
-#define MAX_KEYS 32
-
-struct cpython {
-	int found;
-	int nkeys;
-	char keys[MAX_KEYS][40];
-	char values[MAX_KEYS][40];
-	int sweep_found[SWEEP_POINTS];
-	double sweep_per_s[SWEEP_POINTS], sweep_median_ms[SWEEP_POINTS];
-	double sweep_handoffs[SWEEP_POINTS], sweep_slice_ms[SWEEP_POINTS];
-};
-
-/* "#: key value" lines carry single figures; lines of numbers the sweep. */
-static void parse_cpython_line(struct cpython *py, const char *line)
-{
-	double iv, per_s, median, p99, handoffs, slice;
-	if (strncmp(line, "#:", 2) == 0 && py->nkeys < MAX_KEYS) {
-		if (sscanf(line + 2, "%39s %39s", py->keys[py->nkeys], py->values[py->nkeys]) == 2)
-			py->nkeys++;
-		return;
-	}
-	if (sscanf(line, "%lf %lf %lf %lf %lf %lf", &iv, &per_s, &median, &p99, &handoffs,
-		   &slice) != 6)
-		return;
-	for (int k = 0; k < SWEEP_POINTS; k++) {
-		if (iv != sweep_ms[k])
-			continue;
-		py->sweep_found[k] = 1;
-		py->sweep_per_s[k] = per_s;
-		py->sweep_median_ms[k] = median;
-		py->sweep_handoffs[k] = handoffs;
-		py->sweep_slice_ms[k] = slice;
-	}
-}
-
-static void read_cpython(struct cpython *py)
-{
-	char path[4096], line[512];
-	memset(py, 0, sizeof *py);
-	wb_out_path(path, sizeof path, 4, "python.dat");
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;	/* no companion run yet: nothing to compare with */
-	py->found = 1;
-	while (fgets(line, sizeof line, f))
-		parse_cpython_line(py, line);
-	fclose(f);
-}
-
-/* A figure from python.dat, or 0 when it has none. */
-static double py_value(const struct cpython *py, const char *key)
-{
-	for (int i = 0; i < py->nkeys; i++)
-		if (strcmp(py->keys[i], key) == 0)
-			return atof(py->values[i]);
-	return 0;
-}
-
-static const char *py_text(const struct cpython *py, const char *key)
-{
-	for (int i = 0; i < py->nkeys; i++)
-		if (strcmp(py->keys[i], key) == 0)
-			return py->values[i];
-	return "?";
-}
-
-static void print_pair(const char *what, double sim, int sim_ok, double py, const char *fmt)
-{
-	char a[32] = "-", b[32] = "-";
-	if (sim_ok)
-		snprintf(a, sizeof a, fmt, sim);
-	if (py > 0)
-		snprintf(b, sizeof b, fmt, py);
-	printf("  %-44s %12s %12s\n", what, a, b);
-}
-
-static void plot_beside_cpython(struct wb_lab *lab, const struct cpython *py,
-				const struct sweep_point *pts)
-{
-	char dat[4096], png[4096];
-	wb_out_path(dat, sizeof dat, 4, "sim-vs-cpython.dat");
-	wb_out_path(png, sizeof png, 4, "sim-vs-cpython.png");
-	FILE *f = fopen(dat, "w");
-	if (!f)
-		DIE("writing %s: %s", dat, wb_strerror(errno));
-	fprintf(f, "# interval_ms simulated_per_s cpython_per_s one_per_interval\n");
-	for (int k = 0; k < SWEEP_POINTS; k++)
-		if (pts[k].measured && py->sweep_found[k])
-			fprintf(f, "%g %.3f %.3f %.3f\n", sweep_ms[k], pts[k].convoy.per_s,
-				py->sweep_per_s[k], 1e3 / sweep_ms[k]);
-	if (fclose(f) != 0)
-		DIE("writing %s: %s", dat, wb_strerror(errno));
-	/* The script lives with the lab (plots/ holds the shared ones), hence the "../". */
-	struct wb_plot plot = {
-		.script = "compare.gp", .datafile = dat, .png = png,
-		.title = "Lab 4: round trips per second beside a CPU thread, simulation and CPython",
-		.terminal = !lab->opt.no_plot,
-	};
-	wb_plot_draw(&plot);
-}
-
-static void beside_cpython(struct wb_lab *lab, const struct cpu_figures *cpu,
-			   const struct convoy_figures *cv, const struct sweep_point *pts)
-{
-	struct cpython py;
-	read_cpython(&py);
-	if (!py.found) {
-		printf("\n(No CPython figures yet: `make lab4-python` measures the same experiments "
-		       "in real CPython,\n and the next run of this lab shows them side by side.)\n");
-		return;
-	}
-	/* Those figures come from an earlier run: say when, so nobody takes them for this one's. */
-	char path[4096], when[64] = "at an unknown time";
-	struct stat st;
-	wb_out_path(path, sizeof path, 4, "python.dat");
-	if (stat(path, &st) == 0)
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime(&st.st_mtime));
-	printf("\nThe simulation beside CPython %s (measured by make lab4-python, %s: %s):\n",
-	       py_text(&py, "python"), when, path);
-	printf("  %-44s %12s %12s\n", "", "simulation", "CPython");
-	double py_seq = py_value(&py, "cpu_sequential_s");
-	print_pair("2 CPU threads, time / sequential", cpu->new_ratio, cpu->new_measured,
-		   py_seq > 0 ? py_value(&py, "cpu_threads_s") / py_seq : 0, "%.2fx");
-	print_pair("2 processes, speedup", cpu->process_speedup, cpu->process_measured,
-		   py_seq > 0 ? py_seq / py_value(&py, "cpu_processes_s") : 0, "%.2fx");
-	print_pair("convoy alone, round trips/s", cv->alone_per_s, cv->measured,
-		   py_value(&py, "convoy_alone_per_s"), "%.0f");
-	print_pair("convoy + 2 CPU threads, p99 ms", cv->two_p99_s * 1e3, cv->measured,
-		   py_value(&py, "convoy_2cpu_p99_ms"), "%.2f");
-	char what[64];
-	for (int k = 0; k < SWEEP_POINTS; k++) {
-		snprintf(what, sizeof what, "convoy + 1 CPU @ %g ms, round trips/s", sweep_ms[k]);
-		print_pair(what, pts[k].convoy.per_s, pts[k].measured, py.sweep_per_s[k], "%.0f");
-		snprintf(what, sizeof what, "2 CPU threads @ %g ms, hand-offs/s", sweep_ms[k]);
-		print_pair(what, pts[k].book.usage.wall_s > 0 ?
-				 pts[k].book.handoffs / pts[k].book.usage.wall_s : 0,
-			   !pts[k].book.missing && pts[k].book.usage.wall_s > 0,
-			   py.sweep_handoffs[k], "%.0f");
-	}
-	plot_beside_cpython(lab, &py, pts);
 }
 
 /* --- The summary -------------------------------------------------------------- */
