@@ -84,6 +84,18 @@ for san in thread address; do
 	record "the reference programs build with -fsanitize=$san" $? "$log"
 done
 
+# ThreadSanitizer for students: make tsanN runs the lab program under it; a
+# checker built with it (Criterion's runner cannot run under TSan) refuses in one line.
+log=$LOGS/tsan2.log
+limit 600 ${MAKE:-make} -s --no-print-directory BUILD="$BUILD" tsan2 >"$log" 2>&1 &&
+	grep -q 'no data race found' "$log"
+record "make tsan2 runs the lab under ThreadSanitizer and says what it found" $? "$log"
+log=$LOGS/tsan-checker.log
+limit 600 ${MAKE:-make} -s BUILD="$BUILD/thread" SANITIZE=thread "$BUILD/thread/bin/check2" >"$log.build" 2>&1 &&
+	{ limit 30 "$BUILD/thread/bin/check2" >"$log" 2>&1; [ $? -eq 2 ]; } &&
+	grep -q 'cannot run under ThreadSanitizer' "$log" && [ "$(grep -c . "$log")" -eq 1 ]
+record "a checker built with -fsanitize=thread refuses in one line" $? "$log"
+
 for dir in labs/[0-9][0-9]-*/; do
 	dir=${dir%/}
 	name=${dir#labs/}
