@@ -67,21 +67,34 @@ void wb_lab_timeline(struct wb_lab *lab, const struct wb_timeline *tl, const cha
 	wb_plot_draw(&plot);
 }
 
-void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
+/* A figure's two files, out/labN/<name>.dat and .png: the data file opened for writing. */
+static FILE *open_figure(struct wb_lab *lab, const char *name, char *dat, char *png, size_t cap)
 {
-	char dat[4096], png[4096], file[256], extra[512];
-	snprintf(file, sizeof file, "%s.dat", sw->name);
-	wb_out_path(dat, sizeof dat, lab->number, file);
-	snprintf(file, sizeof file, "%s.png", sw->name);
-	wb_out_path(png, sizeof png, lab->number, file);
+	char file[256];
+	snprintf(file, sizeof file, "%s.dat", name);
+	wb_out_path(dat, cap, lab->number, file);
+	snprintf(file, sizeof file, "%s.png", name);
+	wb_out_path(png, cap, lab->number, file);
 	FILE *f = fopen(dat, "w");
 	if (!f)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
+	return f;
+}
+
+static void close_figure(FILE *f, const char *dat)
+{
+	if (fclose(f) != 0)
+		DIE("writing %s: %s", dat, wb_strerror(errno));
+}
+
+void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
+{
+	char dat[4096], png[4096], extra[512];
+	FILE *f = open_figure(lab, sw->name, dat, png, sizeof dat);
 	fprintf(f, "# %s: x measured ideal\n", sw->title);
 	for (int i = 0; i < sw->rows; i++)
 		fprintf(f, "%g %.6f %.6f\n", sw->x[i], sw->measured[i], sw->ideal[i]);
-	if (fclose(f) != 0)
-		DIE("writing %s: %s", dat, wb_strerror(errno));
+	close_figure(f, dat);
 	snprintf(extra, sizeof extra,
 		 "xlabel='%s'; ylabel='%s'; idealtitle='%s'; logx=%d; mark=%g; hline=%g",
 		 sw->xlabel, sw->ylabel, sw->ideal_title ? sw->ideal_title : "ideal", sw->logx,
@@ -140,19 +153,12 @@ _Noreturn void wb_lab_wrong(struct wb_lab *lab, const char *exercise, const char
 
 void wb_lab_bars(struct wb_lab *lab, const struct wb_bars *b)
 {
-	char dat[4096], png[4096], file[256], extra[512];
-	snprintf(file, sizeof file, "%s.dat", b->name);
-	wb_out_path(dat, sizeof dat, lab->number, file);
-	snprintf(file, sizeof file, "%s.png", b->name);
-	wb_out_path(png, sizeof png, lab->number, file);
-	FILE *f = fopen(dat, "w");
-	if (!f)
-		DIE("writing %s: %s", dat, wb_strerror(errno));
+	char dat[4096], png[4096], extra[512];
+	FILE *f = open_figure(lab, b->name, dat, png, sizeof dat);
 	fprintf(f, "# %s: index \"label\" value\n", b->title);
 	for (int i = 0; i < b->rows; i++)
 		fprintf(f, "%d \"%s\" %.6g\n", i, b->labels[i], b->values[i]);
-	if (fclose(f) != 0)
-		DIE("writing %s: %s", dat, wb_strerror(errno));
+	close_figure(f, dat);
 	snprintf(extra, sizeof extra, "xlabel='%s'; logx=%d", b->xlabel, b->logx);
 	struct wb_plot plot = {
 		.script = "namedbars.gp", .datafile = dat, .png = png, .title = b->title,
