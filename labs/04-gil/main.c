@@ -47,12 +47,63 @@ static const struct wb_lab_spec spec = {
 #define MAX_ROUND_TRIPS 200000
 #define FETCH_TIMEOUT_S 30.0
 #define MAX_THREADS 16
-#define STUCK_AFTER_S 120.0      /* an experiment running longer is stuck (wb_progress_begin) */
 
 /* The switch intervals of the sweep, in ms: CPython's default in the middle. */
 const double sweep_ms[SWEEP_POINTS] = { 0.5, 5, 50 };
 
 
+
+/* The lab this program runs: every experiment is measured through it (wb_lab_measure). */
+static struct wb_lab lab4;
+
+/* "4.1, 4.2, 4.3": the exercises an experiment runs, for its messages. */
+static const char *exercises_in(unsigned needs)
+{
+	static char text[6][32];
+	static int next;
+	char *out = text[next++ % 6];
+	out[0] = '\0';
+	for (int k = 1; k <= 5; k++)
+		if (needs & GIL_NEEDS(k))
+			snprintf(out + strlen(out), 32 - strlen(out), "%s4.%d", *out ? ", " : "", k);
+	return *out ? out : NULL;
+}
+
+/* Threads under one GIL, started together and joined: what most experiments measure. */
+struct gil_threads {
+	int n;
+	void *(*main)(void *);
+	void *arg;
+	size_t arg_size;        /* arg is an array of n of these */
+	double stop_after_s;    /* > 0: set *stop after that long */
+	atomic_int *stop;
+};
+
+static int start_and_join(void *arg)
+{
+	struct gil_threads *gt = arg;
+	pthread_t *tid = wb_xcalloc((size_t)gt->n, sizeof *tid);
+	for (int i = 0; i < gt->n; i++)
+		CHECK_PT(pthread_create(&tid[i], NULL, gt->main,
+					(char *)gt->arg + (size_t)i * gt->arg_size));
+	if (gt->stop_after_s > 0) {
+		wb_sleep(gt->stop_after_s);
+		atomic_store(gt->stop, 1);
+	}
+	for (int i = 0; i < gt->n; i++)
+		CHECK_PT(pthread_join(tid[i], NULL));
+	free(tid);
+	return 0;
+}
+
+/* Run them, measured; the time limit is far above `expected_s`. */
+static struct wb_usage measure_threads(struct gil_threads *gt, unsigned needs, const char *label,
+				       double expected_s)
+{
+	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs) ? exercises_in(needs) : "4.x",
+					     label, expected_s, start_and_join, gt);
+	return (struct wb_usage){ .wall_s = m.wall_s, .cpu_s = m.cpu_s };
+}
 
 static void gil_setup_init(struct gil *g, const struct gil_setup *gs, struct wb_timeline *tl)
 {
@@ -99,31 +150,26 @@ static double median_slice(const struct wb_timeline *tl, const char *kind)
 static struct cpu_run run_cpu(const struct gil_setup *gs, int threads, uint64_t ticks,
 			      double stop_after_s, uint64_t expected, struct wb_timeline *tl)
 {
-	struct cpu_run r = { .missing = gil_missing(gil_needs(gs->mode, gs->forced_switching)) };
+	unsigned needs = gil_needs(gs->mode, gs->forced_switching);
+	struct cpu_run r = { .missing = gil_missing(needs) };
 	if (r.missing)
 		return r;
 	struct gil g;
 	struct gil_cpu_thread t[MAX_THREADS];
-	pthread_t tid[MAX_THREADS];
 	atomic_int stop;
 	atomic_init(&stop, 0);
 	wb_timeline_reset(tl);
 	gil_setup_init(&g, gs, tl);
-	wb_progress_begin("computing", STUCK_AFTER_S);
-	wb_usage_begin(&r.usage);
-	for (int i = 0; i < threads; i++) {
+	for (int i = 0; i < threads; i++)
 		t[i] = (struct gil_cpu_thread){ .g = &g, .who = i, .ticks = ticks,
 						.stop = stop_after_s > 0 ? &stop : NULL };
-		CHECK_PT(pthread_create(&tid[i], NULL, gil_cpu_thread_main, &t[i]));
-	}
-	if (stop_after_s > 0) {
-		wb_sleep(stop_after_s);
-		atomic_store(&stop, 1);
-	}
-	for (int i = 0; i < threads; i++)
-		CHECK_PT(pthread_join(tid[i], NULL));
-	wb_usage_end(&r.usage);
-	wb_progress_end();
+	struct gil_threads gt = { .n = threads, .main = gil_cpu_thread_main, .arg = t,
+				  .arg_size = sizeof t[0], .stop_after_s = stop_after_s,
+				  .stop = &stop };
+	/* the slowest a right GIL can be: every tick of every thread, one after another */
+	double slowest = stop_after_s > 0 ? stop_after_s :
+			 threads * (double)ticks * GIL_ITEMS_PER_TICK * wb_cpu_ns_per_item() / 1e9;
+	r.usage = measure_threads(&gt, needs, "computing", 2 * slowest);
 	for (int i = 0; i < threads; i++) {
 		if (t[i].rc != 0)
 			DIE("thread %d stopped: an exercise returned %d (see above)", i, t[i].rc);
@@ -141,23 +187,32 @@ static struct cpu_run run_cpu(const struct gil_setup *gs, int threads, uint64_t 
 
 /* One task after another on one thread.  No GIL: alone, a thread never switches
  * anyway, and this row must not wait for any exercise. */
+struct sequential {
+	const struct settings *s;
+	uint64_t sum;          /* one task's checksum (every task does the same work) */
+};
+
+static int tasks_in_a_row(void *arg)
+{
+	struct sequential *q = arg;
+	struct gil g;
+	uint64_t done = 0;
+	gil_init(&g, GIL_NONE, q->s->interval_s);
+	for (int task = 0; task < TASKS; task++) {
+		q->sum = 0;
+		if (gil_run_ticks(&g, 0, 0, q->s->ticks, NULL, &q->sum, &done) != 0)
+			DIE("the bytecode loop failed without a GIL");
+	}
+	gil_destroy(&g);
+	return 0;
+}
+
 static uint64_t run_sequential(const struct settings *s, struct wb_usage *u)
 {
-	struct gil g;
-	uint64_t sum = 0, done = 0, one = 0;
-	gil_init(&g, GIL_NONE, s->interval_s);
-	wb_progress_begin("computing", STUCK_AFTER_S);
-	wb_usage_begin(u);
-	for (int task = 0; task < TASKS; task++) {
-		sum = 0;
-		if (gil_run_ticks(&g, 0, 0, s->ticks, NULL, &sum, &done) != 0)
-			DIE("the bytecode loop failed without a GIL");
-		one = sum;	/* every task does the same work: one checksum */
-	}
-	wb_usage_end(u);
-	wb_progress_end();
-	gil_destroy(&g);
-	return one;
+	struct sequential q = { s, 0 };
+	struct wb_measure m = wb_lab_measure(&lab4, NULL, "computing", 0, tasks_in_a_row, &q);
+	*u = (struct wb_usage){ .wall_s = m.wall_s, .cpu_s = m.cpu_s };
+	return q.sum;
 }
 
 /* A child process: an interpreter of its own, with its own GIL, alone. */
@@ -374,21 +429,15 @@ static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs
 		return r;
 	struct gil g;
 	struct fetcher *f = wb_xcalloc((size_t)threads, sizeof *f);
-	pthread_t *tid = wb_xcalloc((size_t)threads, sizeof *tid);
 	struct wb_server_stats st;
 	gil_setup_init(&g, gs, NULL);
 	wb_server_counts(lab->url, 1, &st);
-	wb_progress_begin("fetching", STUCK_AFTER_S);
-	wb_usage_begin(&r.usage);
-	for (int i = 0; i < threads; i++) {
+	for (int i = 0; i < threads; i++)
 		f[i] = (struct fetcher){ .g = &g, .who = i, .url = url, .let_go = let_go,
 					 .count = requests / threads + (i < requests % threads) };
-		CHECK_PT(pthread_create(&tid[i], NULL, fetcher_main, &f[i]));
-	}
-	for (int i = 0; i < threads; i++)
-		CHECK_PT(pthread_join(tid[i], NULL));
-	wb_usage_end(&r.usage);
-	wb_progress_end();
+	struct gil_threads gt = { .n = threads, .main = fetcher_main, .arg = f, .arg_size = sizeof f[0] };
+	/* one fetch after another is the slowest a right GIL can be */
+	r.usage = measure_threads(&gt, needs, "fetching", requests * (lab->opt.delay + 0.05));
 	if (wb_server_counts(lab->url, 0, &st))
 		snprintf(r.peak, sizeof r.peak, "%ld", st.peak_in_flight);
 	else
@@ -401,7 +450,6 @@ static struct io_run run_fetchers(struct wb_lab *lab, const struct gil_setup *gs
 	}
 	need_no_violation(&g, "fetching");
 	gil_destroy(&g);
-	free(tid);
 	free(f);
 	return r;
 }
@@ -413,7 +461,7 @@ static void io_bound(struct wb_lab *lab, const struct settings *s, double *speed
 	wb_url(url, sizeof url, lab->url, "/delay/%g", s->delay_s);
 	printf("\n2. I/O-bound: %d fetches of /delay/%g under the new GIL\n", n, s->delay_s);
 	wb_http_init();	/* before any thread */
-	struct gil_setup none = { GIL_NONE, 0, s->interval_s };
+	struct gil_setup none = { GIL_NONE, 0, s->interval_s };	/* the driver's baseline */
 	struct io_run one = run_fetchers(lab, &none, 1, n, 0, url);
 	snprintf(name, sizeof name, "%d fetches (1 thread)", n);
 	struct wb_row *row = wb_results_add(&lab->results, name, one.usage.wall_s, one.usage.cpu_s,
@@ -478,17 +526,42 @@ static int round_trips_for(struct gil *g, int fd, double seconds, double *lat, i
 	return rc;
 }
 
+/* The convoy's experiment: CPU threads started, this thread's round trips, CPU threads stopped. */
+struct convoy_call {
+	struct gil_threads cpu;
+	struct gil *g;
+	int fd;
+	double seconds;
+	double *lat;
+	int count, rc;          /* round trips made; what the I/O thread's exercises returned */
+};
+
+static int convoy_round_trips(void *arg)
+{
+	struct convoy_call *c = arg;
+	struct gil_cpu_thread *t = c->cpu.arg;
+	pthread_t tid[MAX_THREADS];
+	for (int i = 0; i < c->cpu.n; i++)
+		CHECK_PT(pthread_create(&tid[i], NULL, gil_cpu_thread_main, &t[i]));
+	c->rc = round_trips_for(c->g, c->fd, c->seconds, c->lat, &c->count);
+	atomic_store(c->cpu.stop, 1);	/* the CPU threads run until the round trips are over */
+	for (int i = 0; i < c->cpu.n; i++)
+		CHECK_PT(pthread_join(tid[i], NULL));
+	return 0;
+}
+
 /* The I/O thread's round trips beside `cpu_threads` CPU-bound threads, under the new GIL. */
 static struct convoy_run run_convoy(int cpu_threads, double interval_s, double seconds,
 				    struct wb_timeline *tl)
 {
-	struct convoy_run r = { .missing = gil_missing(gil_needs(GIL_NEW, 1) | GIL_NEEDS(4)) };
+	unsigned needs = gil_needs(GIL_NEW, 1) | GIL_NEEDS(4);
+	struct convoy_run r = { .missing = gil_missing(needs) };
 	if (r.missing)
 		return r;
 	struct gil g;
 	struct gil_setup gs = { GIL_NEW, 1, interval_s };
 	struct gil_cpu_thread t[MAX_THREADS];
-	pthread_t tid[MAX_THREADS], echo;
+	pthread_t echo;
 	atomic_int stop;
 	int fds[2];
 	double *lat = wb_xcalloc(MAX_ROUND_TRIPS, sizeof *lat);
@@ -498,19 +571,19 @@ static struct convoy_run run_convoy(int cpu_threads, double interval_s, double s
 	if (tl)
 		wb_timeline_reset(tl);
 	gil_setup_init(&g, &gs, tl);
-	wb_progress_begin("round trips", STUCK_AFTER_S);
-	wb_usage_begin(&r.usage);
-	for (int i = 0; i < cpu_threads; i++) {
+	for (int i = 0; i < cpu_threads; i++)
 		t[i] = (struct gil_cpu_thread){ .g = &g, .who = i + 1, .ticks = UINT64_MAX / 2,
 						.stop = &stop };
-		CHECK_PT(pthread_create(&tid[i], NULL, gil_cpu_thread_main, &t[i]));
-	}
-	int rc = round_trips_for(&g, fds[0], seconds, lat, &r.round_trips);
-	atomic_store(&stop, 1);
-	for (int i = 0; i < cpu_threads; i++)
-		CHECK_PT(pthread_join(tid[i], NULL));
-	wb_usage_end(&r.usage);
-	wb_progress_end();
+	struct convoy_call call = {
+		.cpu = { .n = cpu_threads, .main = gil_cpu_thread_main, .arg = t,
+			 .arg_size = sizeof t[0], .stop = &stop },
+		.g = &g, .fd = fds[0], .seconds = seconds, .lat = lat,
+	};
+	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs), "round trips", seconds,
+					     convoy_round_trips, &call);
+	r.usage = (struct wb_usage){ .wall_s = m.wall_s, .cpu_s = m.cpu_s };
+	r.round_trips = call.count;
+	int rc = call.rc;
 	CHECK_SYS(shutdown(fds[0], SHUT_WR));	/* the echo thread reads end-of-file and stops */
 	CHECK_PT(pthread_join(echo, NULL));
 	CHECK_SYS(close(fds[0]));
@@ -709,9 +782,8 @@ static void summary(const struct cpu_figures *cpu, const struct convoy_figures *
 
 int main(int argc, char **argv)
 {
-	struct wb_lab lab;
-	wb_lab_start(&lab, &spec, 4, "a GIL, simulated", argc, argv);
-	struct wb_options *o = &lab.opt;
+	wb_lab_start(&lab4, &spec, 4, "a GIL, simulated", argc, argv);
+	struct wb_options *o = &lab4.opt;
 	struct settings s = {
 		.interval_s = o->interval_ms / 1e3,
 		.task_s = o->task_ms / 1e3,
@@ -721,10 +793,10 @@ int main(int argc, char **argv)
 		.convoy_s = o->quick ? 0.4 : 1.0,
 		.book_s = o->quick ? 0.2 : 0.5,
 	};
-	wb_results_param(&lab.results, "interval_ms", o->interval_ms);
-	wb_results_param(&lab.results, "task_ms", o->task_ms);
-	wb_results_param(&lab.results, "requests", o->requests);
-	wb_results_param(&lab.results, "delay", o->delay);
+	wb_results_param(&lab4.results, "interval_ms", o->interval_ms);
+	wb_results_param(&lab4.results, "task_ms", o->task_ms);
+	wb_results_param(&lab4.results, "requests", o->requests);
+	wb_results_param(&lab4.results, "delay", o->delay);
 	printf("a tick (\"one bytecode\") is %d items of CPU work, %.0f ns here; switch interval %g ms\n",
 	       GIL_ITEMS_PER_TICK, GIL_ITEMS_PER_TICK * wb_cpu_ns_per_item(), o->interval_ms);
 	/* Room for every slice of a 1 s run at 0.5 ms; beyond that, slices go unrecorded. */
@@ -734,13 +806,13 @@ int main(int argc, char **argv)
 	struct convoy_figures cv = { 0 };
 	struct sweep_point pts[SWEEP_POINTS] = { 0 };
 	double io_speedup = 0;
-	cpu_bound(&lab, &s, tl, &cpu);
-	io_bound(&lab, &s, &io_speedup);
-	convoy(&lab, &s, tl, &cv);
-	interval_sweep(&lab, &s, pts, cv.alone_per_s);
+	cpu_bound(&lab4, &s, tl, &cpu);
+	io_bound(&lab4, &s, &io_speedup);
+	convoy(&lab4, &s, tl, &cv);
+	interval_sweep(&lab4, &s, pts, cv.alone_per_s);
 	bookkeeping_table(&s, pts, tl);
-	wb_lab_finish(&lab);
-	beside_cpython(&lab, &cpu, &cv, pts);
+	wb_lab_finish(&lab4);
+	beside_cpython(&lab4, &cpu, &cv, pts);
 	summary(&cpu, &cv, io_speedup, &s);
 	wb_timeline_free(tl);
 	return 0;
