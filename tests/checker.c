@@ -212,17 +212,31 @@ static void stop_hung_test(pid_t runner, char *picture, size_t cap)
 }
 
 /*
- * An orphan of a killed test: our program, in a session whose leader is
- * gone.  (Criterion starts each test in a session of its own, so a pool
- * worker blocked on a pipe nobody will close outlives its killed test.)
+ * An orphan of a killed test: our program, in a session of its own whose
+ * leader is gone, or that leads it with no program of ours above it.
+ * (Criterion starts each test in a session of its own, so a pool worker
+ * blocked on a pipe nobody will close outlives its killed test; and a test
+ * whose runner was stopped just as it started it is a leader with no parent.)
  */
 static int is_leftover(pid_t pid, void *unused)
 {
 	(void)unused;
 	pid_t sid = getsid(pid);
-	if (sid <= 0 || sid == getsid(0) || kill(sid, 0) == 0 || errno != ESRCH)
+	if (sid <= 0 || sid == getsid(0) || !runs_our_program(pid))
 		return 0;
-	return runs_our_program(pid);
+	if (kill(sid, 0) != 0 && errno == ESRCH)
+		return 1;
+	return sid == pid && !runs_our_program(wb_parent_of(pid));
+}
+
+/* Stop the runner and everything below it.  The runner is frozen first, so
+ * that it cannot start another test while its tests are being killed. */
+static void stop_runner(pid_t runner)
+{
+	struct below b = { runner, NULL, 0, 0 };
+	kill(runner, SIGSTOP);
+	wb_kill_processes(is_below_runner, &b);
+	kill(runner, SIGKILL);
 }
 
 /* ---- Running one exercise ------------------------------------------------ */
@@ -305,9 +319,7 @@ static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of
 	char picture[1536], hung_test[64] = "";
 	for (;;) {
 		if (interrupted) {
-			struct below b = { runner, NULL, 0, 0 };
-			wb_kill_processes(is_below_runner, &b);
-			kill(runner, SIGKILL);
+			stop_runner(runner);
 			waitpid(runner, NULL, 0);
 			signal((int)interrupted, SIG_DFL);
 			raise((int)interrupted);
@@ -355,9 +367,7 @@ static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of
 		note_test_verdict(v, &ev);
 		if (fail_fast && ev.verdict != PASSED) {
 			/* the first failure is what the student needs: stop the exercise here */
-			struct below b = { runner, NULL, 0, 0 };
-			wb_kill_processes(is_below_runner, &b);   /* before the runner: then they are still below it */
-			kill(runner, SIGKILL);
+			stop_runner(runner);
 			break;
 		}
 	}

@@ -12,6 +12,7 @@
 #include "exercises.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 
 int time_one_request(const char *url, double *seconds)
 {
@@ -54,9 +55,15 @@ int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile 
 	 * TODO 1.4: measure wall time vs CPU time, and classify.
 	 *  - struct wb_usage u; wb_usage_begin(&u); run work(arg); wb_usage_end(&u);
 	 *    (if work returned non-zero, return that value);
+	 *  - around the same work, read getrusage(RUSAGE_SELF, &r) before and after
+	 *    (struct rusage; check that it returns 0) and store the differences:
+	 *    voluntary_switches from ru_nvcsw, involuntary_switches from ru_nivcsw;
 	 *  - copy u.wall_s and u.cpu_s into *profile, compute cpu_share = cpu / wall;
-	 *  - kind: WORKLOAD_CPU_BOUND when cpu_share >= 0.5, else WORKLOAD_IO_BOUND.
-	 * Think: what is cpu_share for a program that waits on the network?
+	 *  - kind: WORKLOAD_IO_BOUND when cpu_share < 0.5 and the work blocked more
+	 *    often than it was preempted (voluntary > involuntary), else
+	 *    WORKLOAD_CPU_BOUND.
+	 * Think: what is cpu_share for a program that waits on the network?  And for
+	 * a computation that shares its core with a busier program?
 	 */
 	return TODO("1.4", work, arg, profile);
 }

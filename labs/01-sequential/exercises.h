@@ -48,16 +48,29 @@ int run_tasks_sequentially(int tasks, uint64_t items, uint64_t *results, struct 
 enum workload_kind { WORKLOAD_IO_BOUND, WORKLOAD_CPU_BOUND };
 
 struct workload_profile {
-	double wall_s;            /* elapsed time on the clock */
-	double cpu_s;             /* CPU time this process used meanwhile */
-	double cpu_share;         /* cpu_s / wall_s */
-	enum workload_kind kind;  /* CPU-bound when cpu_share >= 0.5, else I/O-bound */
+	double wall_s;              /* elapsed time on the clock */
+	double cpu_s;               /* CPU time this process used meanwhile */
+	double cpu_share;           /* cpu_s / wall_s */
+	long voluntary_switches;    /* times it gave up the CPU itself: it blocked, waiting */
+	long involuntary_switches;  /* times the kernel took the CPU away: it was preempted */
+	enum workload_kind kind;    /* the rule below */
 };
 
 /*
  * Exercise 1.4 - measure wall time vs CPU time, and classify.
- * Run work(arg) once, measuring its wall time and its CPU time; fill in
- * *profile.  If work returns non-zero, return that value (no profile).
+ * Run work(arg) once, measuring its wall time, its CPU time, and how often
+ * this process was switched off the CPU meanwhile, each way (the change in
+ * ru_nvcsw and ru_nivcsw of getrusage(RUSAGE_SELF)); fill in *profile.
+ * If work returns non-zero, return that value (no profile).
+ *
+ * The rule: I/O-bound when cpu_share < 0.5 AND the work blocked more often
+ * than it was preempted (voluntary_switches > involuntary_switches);
+ * otherwise CPU-bound.
+ * Why not cpu_share alone: on a loaded machine a computation waits too - for
+ * a core - and its share falls far below 0.5.  But that wait is a
+ * preemption, not a block.  Work that waits on I/O gives up the CPU itself
+ * at every wait; work that did not do so more often than it was preempted
+ * was not waiting on I/O.
  */
 int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile *profile);
 

@@ -87,9 +87,9 @@ static void note_classification(struct wb_row *row, const struct workload_profil
 	if (!classified)
 		wb_row_note(row, "class: exercise 1.4 not done yet");
 	else
-		wb_row_note(row, "%s (cpu %.0f%% of wall)",
+		wb_row_note(row, "%s (cpu %.0f%% of wall; blocked %ld x, preempted %ld x)",
 			    p->kind == WORKLOAD_CPU_BOUND ? "CPU-bound" : "I/O-bound",
-			    100 * p->cpu_share);
+			    100 * p->cpu_share, p->voluntary_switches, p->involuntary_switches);
 }
 
 int main(int argc, char **argv)

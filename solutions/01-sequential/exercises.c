@@ -5,6 +5,7 @@
 #include "exercises.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 
 int time_one_request(const char *url, double *seconds)
 {
@@ -46,19 +47,44 @@ int run_tasks_sequentially(int tasks, uint64_t items, uint64_t *results, struct 
 	return 0;
 }
 
+/* This process's context switches so far, each way: 0, or -1 after saying why. */
+static int read_switches(long *voluntary, long *involuntary)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0) {
+		perror("getrusage");
+		return -1;
+	}
+	*voluntary = ru.ru_nvcsw;
+	*involuntary = ru.ru_nivcsw;
+	return 0;
+}
+
 int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile *profile)
 {
 	struct wb_usage u;
+	long vol0, invol0, vol1, invol1;
 
+	if (read_switches(&vol0, &invol0) != 0)
+		return -1;
 	wb_usage_begin(&u);
 	int rc = work(arg);
 	wb_usage_end(&u);
 	if (rc != 0)
 		return rc;
+	if (read_switches(&vol1, &invol1) != 0)
+		return -1;
 	profile->wall_s = u.wall_s;
 	profile->cpu_s = u.cpu_s;
 	profile->cpu_share = u.wall_s > 0 ? u.cpu_s / u.wall_s : 0;
-	profile->kind = profile->cpu_share >= 0.5 ? WORKLOAD_CPU_BOUND : WORKLOAD_IO_BOUND;
+	profile->voluntary_switches = vol1 - vol0;
+	profile->involuntary_switches = invol1 - invol0;
+	/* A low share alone may be a computation waiting for a core (preempted);
+	 * waiting on I/O means giving up the CPU itself, again and again. */
+	int blocked_more = profile->voluntary_switches > profile->involuntary_switches;
+	profile->kind = profile->cpu_share < 0.5 && blocked_more ? WORKLOAD_IO_BOUND
+								 : WORKLOAD_CPU_BOUND;
 	return 0;
 }
 
