@@ -72,9 +72,22 @@ double wb_cpu_now(void)
 	       timeval_seconds(children.ru_utime) + timeval_seconds(children.ru_stime);
 }
 
+double wb_waited_now(void)
+{
+	/* "<ns on a CPU> <ns waiting for one> <slices>"; a kernel without schedstats has no file */
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	if (!f)
+		return 0;
+	unsigned long long ran, waited;
+	int got = fscanf(f, "%llu %llu", &ran, &waited);
+	fclose(f);
+	return got == 2 ? (double)waited * 1e-9 : 0;
+}
+
 void wb_usage_begin(struct wb_usage *u)
 {
-	u->wall_s = u->cpu_s = 0;
+	u->wall_s = u->cpu_s = u->waited_s = 0;
+	u->waited0 = wb_waited_now();
 	u->cpu0 = wb_cpu_now();
 	u->wall0 = wb_now();
 }
@@ -83,6 +96,7 @@ void wb_usage_end(struct wb_usage *u)
 {
 	u->wall_s = wb_now() - u->wall0;
 	u->cpu_s = wb_cpu_now() - u->cpu0;
+	u->waited_s = wb_waited_now() - u->waited0;
 }
 
 static int compare_doubles(const void *a, const void *b)

@@ -38,14 +38,24 @@ double wb_stopwatch_elapsed(const struct wb_stopwatch *sw);
 struct wb_usage {
 	double wall_s;
 	double cpu_s;
+	double waited_s;   /* time this thread was ready to run but waited for a free core */
 	/* private: the readings taken by wb_usage_begin */
-	double wall0, cpu0;
+	double wall0, cpu0, waited0;
 };
 void wb_usage_begin(struct wb_usage *u);
 void wb_usage_end(struct wb_usage *u);
 
 /* CPU seconds (user + system) used so far by this process and its reaped children. */
 double wb_cpu_now(void);
+
+/*
+ * Seconds the calling thread has spent so far ready to run, but waiting for
+ * a core (the second figure of /proc/thread-self/schedstat: the kernel's
+ * "run delay").  On a busy machine a computation waits like this too, yet it
+ * is not waiting *on* anything: wall time = CPU time + this wait + blocking.
+ * 0 where the kernel does not keep it.
+ */
+double wb_waited_now(void);
 
 /* Summary of repeated measurements. */
 struct wb_summary {

@@ -414,6 +414,7 @@ static void block_a_while(void)
 struct reference {
 	double t0, t1;       /* wb_now() */
 	double cpu_s;        /* this process's CPU time during the call */
+	double waited_s;     /* this thread's time waiting for a core during the call */
 	long voluntary, involuntary;   /* switches during the call */
 	struct rusage before, after;   /* the process's totals around it */
 };
@@ -430,6 +431,7 @@ static void reference_begin(struct reference *r)
 {
 	cr_assert(getrusage(RUSAGE_SELF, &r->before) == 0, "checker: getrusage: %s",
 		  strerror(errno));
+	r->waited_s = wb_waited_now();
 	r->cpu_s = process_cpu_now();
 	r->t0 = wb_now();
 }
@@ -438,6 +440,7 @@ static void reference_end(struct reference *r)
 {
 	r->t1 = wb_now();
 	r->cpu_s = process_cpu_now() - r->cpu_s;
+	r->waited_s = wb_waited_now() - r->waited_s;
 	cr_assert(getrusage(RUSAGE_SELF, &r->after) == 0, "checker: getrusage: %s",
 		  strerror(errno));
 	r->voluntary = r->after.ru_nvcsw - r->before.ru_nvcsw;
@@ -446,8 +449,7 @@ static void reference_end(struct reference *r)
 
 static enum workload_kind kind_by_the_rule(const struct workload_profile *p)
 {
-	int blocked_more = p->voluntary_switches > p->involuntary_switches;
-	return p->cpu_share < 0.5 && blocked_more ? WORKLOAD_IO_BOUND : WORKLOAD_CPU_BOUND;
+	return p->cpu_s + p->waited_s >= 0.5 * p->wall_s ? WORKLOAD_CPU_BOUND : WORKLOAD_IO_BOUND;
 }
 
 static const char *kind_name(enum workload_kind k)
@@ -547,13 +549,18 @@ static void assert_profile(const struct workload_profile *p, const struct refere
 	};
 	assert_switches(&voluntary);
 	assert_switches(&involuntary);
+	/* The wait for a core comes from the kernel; the test read it around the whole call. */
+	cr_assert(p->waited_s >= 0 && p->waited_s <= r->waited_s + 0.005 &&
+			  p->waited_s >= 0.5 * r->waited_s - 0.02,
+		  "profile_workload: waited_s = %.3f s, but this thread waited %.3f s for a core "
+		  "during the whole call - store wb_usage's waited_s over the work", p->waited_s,
+		  r->waited_s);
 	enum workload_kind want = kind_by_the_rule(p);
 	cr_assert(p->kind == want,
-		  "profile_workload: kind is %s, but your own figures (cpu share %.2f, blocked %ld "
-		  "times, preempted %ld times) make it %s - the rule (exercises.h): I/O-bound when "
-		  "cpu_share < 0.5 and voluntary_switches > involuntary_switches, else CPU-bound",
-		  kind_name(p->kind), p->cpu_share, p->voluntary_switches, p->involuntary_switches,
-		  kind_name(want));
+		  "profile_workload: kind is %s, but your own figures (wall %.3f s, cpu %.3f s, "
+		  "waited for a core %.3f s) make it %s - the rule (exercises.h): CPU-bound when "
+		  "cpu_s + waited_s >= wall_s / 2, else I/O-bound",
+		  kind_name(p->kind), p->wall_s, p->cpu_s, p->waited_s, kind_name(want));
 }
 
 /* Profile `work` the way every 1.4 test does, with the test's reference around it. */
@@ -713,9 +720,10 @@ static void classifies_on_a_busy_machine(void)
 	cr_assert(p->kind == WORKLOAD_CPU_BOUND,
 		  "profile_workload: pure computation beside %d busy programs (one per core) got "
 		  "only %.0f%% of the wall clock, and you classified it I/O-bound - it never waited "
-		  "on anything: it was preempted %ld times and blocked %ld times.  A low cpu_share "
-		  "alone is no proof of waiting; see the rule in exercises.h",
-		  b.hogs, 100 * p->cpu_share, p->involuntary_switches, p->voluntary_switches);
+		  "on anything but a core (%.3f s of its %.3f s; preempted %ld times, blocked %ld "
+		  "times).  A low cpu_share alone is no proof of waiting; see the rule in "
+		  "exercises.h", b.hogs, 100 * p->cpu_share, p->waited_s, p->wall_s,
+		  p->involuntary_switches, p->voluntary_switches);
 	p = &b.waiting;
 	cr_assert(b.waiting_rc == 0, "profile_workload: returned %d for a workload that "
 		  "succeeded", b.waiting_rc);

@@ -61,6 +61,9 @@ Test(timing, repeat_and_usage, .timeout = 10)
 	spin(&d);
 	wb_usage_end(&u);
 	cr_assert(u.wall_s >= 0.199 && u.cpu_s > 0.1, "wall %.3f cpu %.3f", u.wall_s, u.cpu_s);
+	/* Computing, or ready to and waiting for a core: together nearly all of the wall time. */
+	cr_assert(u.waited_s >= 0 && u.cpu_s + u.waited_s > 0.9 * u.wall_s,
+		  "wall %.3f cpu %.3f waited %.3f", u.wall_s, u.cpu_s, u.waited_s);
 
 	wb_usage_begin(&u);
 	wb_sleep(0.2);
@@ -199,6 +202,7 @@ Test(results, ratios_table_and_files, .timeout = 10)
 	wb_results_set_baseline(&r, seq);
 	struct wb_row *par = wb_results_add(&r, "threads", 0.55, 0.1, 0.5);
 	wb_results_add_missing(&r, "pool", "exercise 7.2 not done yet");
+	wb_results_add(&r, "no ideal", 0.4, 0.1, 0);
 	cr_assert(fabs(par->speedup - 5.0 / 0.55) < 1e-9);
 	cr_assert(fabs(par->efficiency - 0.5 / 0.55) < 1e-9);
 	cr_assert(fabs(r.rows[0].speedup - 1.0) < 1e-9);
@@ -207,9 +211,10 @@ Test(results, ratios_table_and_files, .timeout = 10)
 	close(mkstemp(dat));
 	cr_assert(wb_results_write_dat(&r, dat) == 0);
 	char *text = slurp(dat);
-	cr_assert(strstr(text, "0 sequential 5.000000") && strstr(text, "1 threads 0.550000"),
+	cr_assert(strstr(text, "0 \"sequential\" 5.000000") && strstr(text, "1 \"threads\" 0.550000"),
 		  "%s", text);
 	cr_assert(!strstr(text, "pool"), "unmeasured rows do not belong in the data file");
+	cr_assert(!strstr(text, "no ideal"), "rows without an ideal do not belong in the bar chart");
 	/* overwritten, never appended */
 	cr_assert(wb_results_write_dat(&r, dat) == 0);
 	text = slurp(dat);

@@ -58,10 +58,11 @@ int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile 
 	 *  - around the same work, read getrusage(RUSAGE_SELF, &r) before and after
 	 *    (struct rusage; check that it returns 0) and store the differences:
 	 *    voluntary_switches from ru_nvcsw, involuntary_switches from ru_nivcsw;
-	 *  - copy u.wall_s and u.cpu_s into *profile, compute cpu_share = cpu / wall;
-	 *  - kind: WORKLOAD_IO_BOUND when cpu_share < 0.5 and the work blocked more
-	 *    often than it was preempted (voluntary > involuntary), else
-	 *    WORKLOAD_CPU_BOUND.
+	 *  - copy u.wall_s, u.cpu_s and u.waited_s into *profile, compute
+	 *    cpu_share = cpu / wall;
+	 *  - kind: WORKLOAD_CPU_BOUND when cpu + waited (computing, or ready to
+	 *    compute but waiting for a core) is at least half the wall time, else
+	 *    WORKLOAD_IO_BOUND.
 	 * Think: what is cpu_share for a program that waits on the network?  And for
 	 * a computation that shares its core with a busier program?
 	 */

@@ -50,6 +50,7 @@ enum workload_kind { WORKLOAD_IO_BOUND, WORKLOAD_CPU_BOUND };
 struct workload_profile {
 	double wall_s;              /* elapsed time on the clock */
 	double cpu_s;               /* CPU time this process used meanwhile */
+	double waited_s;            /* time it was ready to run but waited for a free core */
 	double cpu_share;           /* cpu_s / wall_s */
 	long voluntary_switches;    /* times it gave up the CPU itself: it blocked, waiting */
 	long involuntary_switches;  /* times the kernel took the CPU away: it was preempted */
@@ -58,19 +59,19 @@ struct workload_profile {
 
 /*
  * Exercise 1.4 - measure wall time vs CPU time, and classify.
- * Run work(arg) once, measuring its wall time, its CPU time, and how often
- * this process was switched off the CPU meanwhile, each way (the change in
+ * Run work(arg) once, measuring its wall time, its CPU time, the time it
+ * waited for a free core (wb_usage gives all three), and how often this
+ * process was switched off the CPU meanwhile, each way (the change in
  * ru_nvcsw and ru_nivcsw of getrusage(RUSAGE_SELF)); fill in *profile.
  * If work returns non-zero, return that value (no profile).
  *
- * The rule: I/O-bound when cpu_share < 0.5 AND the work blocked more often
- * than it was preempted (voluntary_switches > involuntary_switches);
- * otherwise CPU-bound.
+ * The rule: CPU-bound when the work was computing or waiting for a core at
+ * least half the time, (cpu_s + waited_s) >= wall_s / 2; otherwise I/O-bound.
  * Why not cpu_share alone: on a loaded machine a computation waits too - for
- * a core - and its share falls far below 0.5.  But that wait is a
- * preemption, not a block.  Work that waits on I/O gives up the CPU itself
- * at every wait; work that did not do so more often than it was preempted
- * was not waiting on I/O.
+ * a core - and its share falls far below 0.5.  But it was ready to run all
+ * that time: its wait is run-queue time, not waiting on I/O.  The switches
+ * tell the same story in counts (a computation is preempted, it seldom
+ * blocks), though too coarsely to decide by.
  */
 int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile *profile);
 

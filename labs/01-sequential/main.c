@@ -52,44 +52,61 @@ static int run_cpu_job(void *arg)
 	return run_tasks_sequentially(job->tasks, job->items, job->results, job->tl);
 }
 
-/*
- * Run a workload through exercise 1.4.  While 1.4 is not done, the driver
- * measures wall and CPU time itself so the table still has real numbers,
- * and the classification column says what is missing.
- */
-static int run_profiled(int (*work)(void *), void *arg, struct workload_profile *p,
-			int *classified)
-{
-	int rc = profile_workload(work, arg, p);
-	*classified = rc != WB_NOT_DONE;
-	if (rc != WB_NOT_DONE)
-		return rc;
-	struct wb_usage u;
-	wb_usage_begin(&u);
-	rc = work(arg);
-	wb_usage_end(&u);
-	p->wall_s = u.wall_s;
-	p->cpu_s = u.cpu_s;
-	return rc;
-}
-
-static void fail_if_error(int rc, const char *what)
-{
-	if (rc == -1) {
-		fprintf(stderr, "lab1: %s failed (see the message above)\n", what);
-		exit(1);
-	}
-}
-
 static void note_classification(struct wb_row *row, const struct workload_profile *p,
 				int classified)
 {
 	if (!classified)
 		wb_row_note(row, "class: exercise 1.4 not done yet");
 	else
-		wb_row_note(row, "%s (cpu %.0f%% of wall; blocked %ld x, preempted %ld x)",
-			    p->kind == WORKLOAD_CPU_BOUND ? "CPU-bound" : "I/O-bound",
-			    100 * p->cpu_share, p->voluntary_switches, p->involuntary_switches);
+		wb_row_note(row, "%s (cpu %.0f%%, waiting for a core %.0f%% of wall; blocked %ld x, "
+			    "preempted %ld x)", p->kind == WORKLOAD_CPU_BOUND ? "CPU-bound" : "I/O-bound",
+			    100 * p->cpu_share, p->wall_s > 0 ? 100 * p->waited_s / p->wall_s : 0,
+			    p->voluntary_switches, p->involuntary_switches);
+}
+
+/*
+ * A workload run through exercise 1.4.  While 1.4 is not done, the work
+ * runs alone: wb_lab_measure's own wall and CPU time fill the table, and the
+ * classification column says what is missing.
+ */
+struct profiled {
+	int (*work)(void *);
+	void *arg;
+	struct workload_profile p;
+	int classified;         /* 1.4 did it */
+};
+
+static int run_profiled(void *arg)
+{
+	struct profiled *q = arg;
+	int rc = profile_workload(q->work, q->arg, &q->p);
+	q->classified = rc != WB_NOT_DONE;
+	return rc != WB_NOT_DONE ? rc : q->work(q->arg);
+}
+
+/* The workload's row: with 1.4's own figures once it is done. */
+static struct wb_row *add_profiled_row(struct wb_lab *lab, const char *name, const char *exercise,
+				       struct wb_measure *m, const struct profiled *q, double ideal)
+{
+	if (q->classified && m->status == 0) {
+		m->wall_s = q->p.wall_s;
+		m->cpu_s = q->p.cpu_s;
+	}
+	struct wb_row *row = wb_lab_row(lab, name, exercise, m, ideal);
+	if (row)
+		note_classification(row, &q->p, q->classified);
+	return row;
+}
+
+struct one_request {
+	const char *url;
+	double seconds;
+};
+
+static int run_one_request(void *arg)
+{
+	struct one_request *r = arg;
+	return time_one_request(r->url, &r->seconds);
 }
 
 int main(int argc, char **argv)
@@ -123,15 +140,15 @@ int main(int argc, char **argv)
 	/* 1.1: one request. */
 	char delay_url[512];
 	wb_url(delay_url, sizeof delay_url, lab.url, "/delay/%g", o->delay);
-	double one = 0, overhead = 0;
-	int rc = time_one_request(delay_url, &one);
-	fail_if_error(rc, "exercise 1.1");
-	if (rc == WB_NOT_DONE) {
-		wb_results_add_missing(r, "one request (1.1)", "exercise 1.1 not done yet");
-	} else {
-		overhead = one > o->delay ? one - o->delay : 0;
-		wb_row_note(wb_results_add(r, "one request (1.1)", one, -1, o->delay),
-			    "overhead beyond the delay: %.1f ms", 1000 * overhead);
+	struct one_request one = { delay_url, 0 };
+	struct wb_measure m = wb_lab_measure(&lab, "1.1", "fetching", o->delay, run_one_request, &one);
+	double overhead = 0;
+	m.wall_s = one.seconds;	/* the row shows what 1.1 measured */
+	struct wb_row *row = wb_lab_row(&lab, "one request (1.1)", "1.1", &m, o->delay);
+	if (row) {
+		overhead = one.seconds > o->delay ? one.seconds - o->delay : 0;
+		row->cpu_s = -1;
+		wb_row_note(row, "overhead beyond the delay: %.1f ms", 1000 * overhead);
 	}
 
 	/* 1.5: predict, before running anything big. */
@@ -140,7 +157,7 @@ int main(int argc, char **argv)
 		.tasks = o->tasks, .task_s = o->task_ms / 1000,
 	};
 	double predicted = 0;
-	rc = predict_sequential_time(&plan, &predicted);
+	int rc = predict_sequential_time(&plan, &predicted);
 	if (rc == WB_NOT_DONE)
 		printf("prediction: exercise 1.5 not done yet\n");
 	else
@@ -155,42 +172,26 @@ int main(int argc, char **argv)
 		urls[i] = delay_url;
 	double *times = wb_xcalloc((size_t)o->requests, sizeof *times);
 	struct fetch_job fetch = { urls, o->requests, times, tl };
-	struct workload_profile fp = { 0 };
-	int classified;
+	struct profiled fp = { .work = run_fetch_job, .arg = &fetch };
 	char name[64];
 	snprintf(name, sizeof name, "%d requests in a row (1.2)", o->requests);
-	wb_progress_begin("fetching", stuck_after(o->requests * (o->delay + 0.05)));
-	rc = run_profiled(run_fetch_job, &fetch, &fp, &classified);
-	wb_progress_end();
-	fail_if_error(rc, "exercise 1.2");
+	m = wb_lab_measure(&lab, "1.2", "fetching", o->requests * (o->delay + 0.05), run_profiled,
+			   &fp);
 	double measured_total = 0;
-	if (rc == WB_NOT_DONE) {
-		wb_results_add_missing(r, name, "exercise 1.2 not done yet");
-	} else {
-		struct wb_row *row = wb_results_add(r, name, fp.wall_s, fp.cpu_s, o->requests * o->delay);
-		note_classification(row, &fp, classified);
-		measured_total += fp.wall_s;
-	}
+	if (add_profiled_row(&lab, name, "1.2", &m, &fp, o->requests * o->delay))
+		measured_total += m.wall_s;
 
 	/* 1.3 (+1.4): T CPU tasks one after another. */
 	uint64_t *results = wb_xcalloc((size_t)o->tasks, sizeof *results);
 	struct cpu_job cpu = { o->tasks, items, results, tl };
-	struct workload_profile cp = { 0 };
+	struct profiled cp = { .work = run_cpu_job, .arg = &cpu };
 	snprintf(name, sizeof name, "%d CPU tasks in a row (1.3)", o->tasks);
-	wb_progress_begin("computing", stuck_after(o->tasks * o->task_ms / 1000));
-	rc = run_profiled(run_cpu_job, &cpu, &cp, &classified);
-	wb_progress_end();
-	fail_if_error(rc, "exercise 1.3");
+	m = wb_lab_measure(&lab, "1.3", "computing", o->tasks * o->task_ms / 1000, run_profiled, &cp);
 	int both_ran = measured_total > 0;
-	if (rc == WB_NOT_DONE) {
-		wb_results_add_missing(r, name, "exercise 1.3 not done yet");
+	if (add_profiled_row(&lab, name, "1.3", &m, &cp, o->tasks * o->task_ms / 1000))
+		measured_total += m.wall_s;
+	else
 		both_ran = 0;
-	} else {
-		struct wb_row *row = wb_results_add(r, name, cp.wall_s, cp.cpu_s,
-						    o->tasks * o->task_ms / 1000);
-		note_classification(row, &cp, classified);
-		measured_total += cp.wall_s;
-	}
 
 	if (wb_timeline_count(tl) > 0)
 		wb_lab_timeline(&lab, tl, "timeline", "Lab 1: one thing at a time");

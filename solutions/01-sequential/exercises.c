@@ -77,14 +77,14 @@ int profile_workload(int (*work)(void *arg), void *arg, struct workload_profile 
 		return -1;
 	profile->wall_s = u.wall_s;
 	profile->cpu_s = u.cpu_s;
+	profile->waited_s = u.waited_s;
 	profile->cpu_share = u.wall_s > 0 ? u.cpu_s / u.wall_s : 0;
 	profile->voluntary_switches = vol1 - vol0;
 	profile->involuntary_switches = invol1 - invol0;
-	/* A low share alone may be a computation waiting for a core (preempted);
-	 * waiting on I/O means giving up the CPU itself, again and again. */
-	int blocked_more = profile->voluntary_switches > profile->involuntary_switches;
-	profile->kind = profile->cpu_share < 0.5 && blocked_more ? WORKLOAD_IO_BOUND
-								 : WORKLOAD_CPU_BOUND;
+	/* A low share alone may be a computation waiting for a core: count that wait
+	 * as wanting the CPU, for it was ready to run all along. */
+	profile->kind = u.cpu_s + u.waited_s >= 0.5 * u.wall_s ? WORKLOAD_CPU_BOUND
+							       : WORKLOAD_IO_BOUND;
 	return 0;
 }
 
