@@ -138,7 +138,7 @@ static void send_outcome(struct criterion_test_stats *stats)
 			snprintf(ev.why, sizeof ev.why, "%s", msg);
 		else
 			snprintf(ev.why, sizeof ev.why, "the check %s stopped with exit status %d "
-				 "before it could say why (any message is above)", stats->test->name,
+				 "before it could say why", stats->test->name,
 				 stats->exit_code);
 	}
 	send_event(&ev);
@@ -260,11 +260,15 @@ static void pattern_of(const char *id, char *out, size_t cap)
 		*dot = '_';
 }
 
-/* The runner child: run one exercise's tests, send the events, exit. */
-static _Noreturn void run_tests_in_child(const char *id, int fd)
+/* The runner child: run one exercise's tests, send the events, exit.  What
+ * the tests print on stderr goes to `printed` (it is shown only for an
+ * exercise that did not pass: a passing one's expected error lines are noise). */
+static _Noreturn void run_tests_in_child(const char *id, int fd, int printed)
 {
 	static char pattern[32];
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (printed >= 0 && dup2(printed, STDERR_FILENO) < 0)
+		_exit(2);
 	event_fd = fd;
 	pattern_of(id, pattern, sizeof pattern);
 	criterion_options.pattern = pattern;
@@ -295,6 +299,29 @@ static double hang_deadline(double started, double own_timeout)
 	return started + limit;
 }
 
+/* The last lines the tests printed (at most `cap` bytes' worth), appended to why. */
+static void append_printed(int printed, char *why, size_t cap)
+{
+	char tail[700];
+	off_t size = lseek(printed, 0, SEEK_END);
+	if (size <= 0)
+		return;
+	off_t from = size > (off_t)sizeof tail - 1 ? size - (off_t)sizeof tail + 1 : 0;
+	ssize_t n = pread(printed, tail, sizeof tail - 1, from);
+	if (n <= 0)
+		return;
+	tail[n] = '\0';
+	const char *start = tail;
+	if (from > 0 && strchr(tail, '\n'))
+		start = strchr(tail, '\n') + 1;   /* whole lines only */
+	size_t used = strlen(why);
+	snprintf(why + used, cap - used, "%sWhat it printed on stderr%s:\n%s", used ? "\n" : "",
+		 from > 0 ? " (the end)" : "", start);
+	used = strlen(why);
+	if (used > 0 && why[used - 1] == '\n')
+		why[used - 1] = '\0';
+}
+
 static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of_exercise *v)
 {
 	int fds[2];
@@ -302,6 +329,8 @@ static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of
 		perror("checker: pipe");
 		exit(2);
 	}
+	FILE *printed_file = tmpfile();
+	int printed = printed_file ? fileno(printed_file) : -1;
 	fflush(stdout);
 	pid_t runner = fork();
 	if (runner < 0) {
@@ -310,7 +339,7 @@ static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of
 	}
 	if (runner == 0) {
 		close(fds[0]);
-		run_tests_in_child(ex->id, fds[1]);
+		run_tests_in_child(ex->id, fds[1], printed);
 	}
 	close(fds[1]);
 	v->verdict = UNKNOWN;
@@ -383,6 +412,10 @@ static void check_exercise(const struct wb_check_exercise *ex, struct verdict_of
 		v->verdict = PASSED;
 	}
 	wb_kill_processes(is_leftover, NULL);
+	if (printed >= 0 && v->verdict != PASSED && v->verdict != NOT_DONE)
+		append_printed(printed, v->why, sizeof v->why);
+	if (printed_file)
+		fclose(printed_file);
 }
 
 /* ---- Which exercises, in what order -------------------------------------- */
@@ -690,8 +723,9 @@ int main(int argc, char **argv)
 	int from = only ? index_of(only) : -1;
 	if (only && from < 0)
 		usage(argv[0], "--only names no exercise of this lab");
+	/* K, the exercises K needs (they must be seen to pass first), and those that need K */
 	for (int k = 0; k < wb_check_lab.count; k++)
-		chosen[k] = !only || k == from || needs(k, from);
+		chosen[k] = !only || k == from || needs(k, from) || needs(from, k);
 	if (mode == EXPECT_FAILING && getenv("WB_CHECK_ALL"))
 		for (int k = 0; k < wb_check_lab.count; k++)
 			chosen[k] = 1;
@@ -706,7 +740,10 @@ int main(int argc, char **argv)
 	}
 	/* Our report replaces Criterion's per-test log.  One test at a time: the
 	 * checks measure overlap and timing, and must not compete for the cores. */
-	criterion_options.logging_threshold = CRITERION_LOG_LEVEL_QUIET;
+	/* A logger that says nothing: Criterion's quiet level would also swallow what
+	 * a dying check prints on stderr, which is often the one useful line. */
+	static struct criterion_logger silent;
+	criterion_options.logger = &silent;
 	criterion_options.jobs = 1;
 	criterion_options.always_succeed = true;
 

@@ -18,7 +18,7 @@
  * `needs` are not all done is reported as skipped, never blamed.
  *
  *   checkN                    the student's report; exit 0 only if every exercise is done
- *   checkN --only K           exercise K and those that build on it
+ *   checkN --only K           exercise K, those it needs, and those that build on it
  *   checkN --status           one line for make status (from the last report when the
  *                             checker has not been rebuilt since)
  *   checkN --expect-not-done  make test, on the handout: every check must fail

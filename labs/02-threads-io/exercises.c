@@ -26,8 +26,13 @@ int fetch_thread_per_request(const char *const *urls, int n, struct fetch_result
 	 *    the rc, and records the span (worker i, task i, "fetch");
 	 *  - start all n threads (pthread_create, checked), THEN join them all.
 	 * Why is no lock needed here?  Each thread writes only its own slot.
-	 * Careful: joining each thread right after creating it runs them one
-	 * at a time.
+	 * Careful:
+	 *  - joining each thread right after creating it runs them one at a time;
+	 *  - give each thread an argument of its own (an array of n structs), not
+	 *    one struct you refill for the next thread: it may not have read it yet;
+	 *  - only pthread_join says a thread is done.  Do not detach the threads
+	 *    and sleep "long enough": the checker sends one request that outlasts
+	 *    any such guess, and counts your threads after you return.
 	 */
 	return TODO("2.1", urls, n, results, tl);
 }
@@ -45,6 +50,16 @@ int fetch_with_pool(const char *const *urls, int n, int workers, struct fetch_re
 	 *    (worker w, task index, "fetch");
 	 *  - put the n indexes in the queue, then one pill per worker;
 	 *  - join every worker, then destroy the mutex and condition variable.
+	 * Everything a worker does to the queue - the wait, reading the item,
+	 * moving head and count - happens between lock and unlock.  A worker
+	 * with nothing to take sleeps on the condition variable; it never
+	 * loops on the count (with or without sched_yield or usleep).
+	 * Worker w is one thread for the whole run (not a new batch of threads
+	 * each round).
+	 * The checker forces the bad interleavings: under its stress test every
+	 * unlock lets other threads run, and every other wait returns at once
+	 * (a spurious wake-up, which POSIX allows), so an `if` where the wait
+	 * needs a `while`, or a take outside the lock, fails every time.
 	 */
 	return TODO("2.2", urls, n, workers, results, tl);
 }
@@ -54,7 +69,11 @@ int summary_add(struct summary *s, size_t bytes, double seconds)
 	/*
 	 * TODO 2.3: shared state done right.
 	 * Under s->lock: count one more request, add its bytes, and update the
-	 * fastest and slowest times (the first request sets both).
+	 * fastest and slowest times (the first request sets both: fastest_s
+	 * starts at 0).  All of it under the lock, the comparisons too: a
+	 * minimum updated after the unlock loses updates when threads race (the
+	 * checker watches s->lock and sees any field written while it is free).
+	 * Unlock on every way out of the function.
 	 * Lab 6 runs this without the lock and watches the totals go wrong.
 	 */
 	return TODO("2.3", s, bytes, seconds);
@@ -69,6 +88,9 @@ int fetch_with_pool_keepalive(const char *const *urls, int n, int workers,
 	 * wb_http_client_new(REQUEST_TIMEOUT_S) when it starts, makes every
 	 * request with wb_http_get(client, ...), and frees it when it stops.
 	 * Reuse your 2.2 code: a flag in the worker's argument is enough.
+	 * Each worker needs its own client: a client belongs to one thread at a
+	 * time, so one client shared by the workers corrupts their requests.
+	 * A client not freed keeps its connection (a descriptor) open.
 	 */
 	return TODO("2.4", urls, n, workers, results, tl);
 }

@@ -32,7 +32,8 @@ struct fetch_result {
  * Exercise 2.1 - a thread per request.
  * Start one thread per URL; thread i GETs urls[i] with wb_http_fetch, stores
  * what it got in results[i] and records a span (worker i, task i, "fetch").
- * Then join every thread.  Return 0 once all threads are joined, even if
+ * Then join every thread (none is detached, none outlives the call).
+ * Return 0 once all threads are joined, even if
  * some requests failed (their results say so); -1 only if a thread could
  * not be started.
  */
@@ -46,7 +47,9 @@ int fetch_thread_per_request(const char *const *urls, int n, struct fetch_result
  * telling it to stop; worker w records each request it makes as a span
  * (worker w, task i, "fetch") and stores results[i].  Each URL is fetched
  * exactly once, with wb_http_fetch (a new connection per request).  Every
- * worker thread is joined before returning.
+ * worker thread is joined before returning.  Worker w is one thread for the
+ * whole call, and a worker with nothing to take blocks on the condition
+ * variable: it does not poll (sleep or yield in a loop).
  */
 int fetch_with_pool(const char *const *urls, int n, int workers, struct fetch_result *results,
 		    struct wb_timeline *tl);
@@ -74,7 +77,8 @@ int summary_add(struct summary *s, size_t bytes, double seconds);
  * Exercise 2.4 - connection reuse.
  * The same pool as 2.2, but each worker makes ONE wb_http_client (one
  * long-lived connection, kept alive) and uses it for every request it
- * makes, freeing it when it stops.  Compare the server's connection counts.
+ * makes, freeing it when it stops.  No client is ever used by two threads at
+ * once.  Compare the server's connection counts: one per worker.
  */
 int fetch_with_pool_keepalive(const char *const *urls, int n, int workers,
 			      struct fetch_result *results, struct wb_timeline *tl);
