@@ -72,6 +72,7 @@ static const char *wchan_meaning(const char *wchan)
 		{ "pipe_read", "reading a pipe nobody writes to (or closes)" },
 		{ "pipe_write", "writing a full pipe nobody reads" },
 		{ "do_wait", "waiting for a child process (waitpid)" },
+		{ "wait_consider_task", "waiting for a child process (waitpid)" },
 		{ "kernel_wait4", "waiting for a child process (waitpid)" },
 		{ "hrtimer_nanosleep", "sleeping" },
 		{ "do_nanosleep", "sleeping" },
@@ -85,8 +86,9 @@ static const char *wchan_meaning(const char *wchan)
 		{ "do_sigtimedwait", "waiting for a signal" },
 		{ "sigsuspend", "waiting for a signal" },
 	};
+	/* A part of the name, not its start: kernels rename (pipe_read became anon_pipe_read). */
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (strncmp(wchan, known[i].prefix, strlen(known[i].prefix)) == 0)
+		if (*wchan && strstr(wchan, known[i].prefix))
 			return known[i].meaning;
 	return NULL;
 }
@@ -125,6 +127,9 @@ static void describe_thread(pid_t pid, const char *tid, char *buf, size_t cap)
 	if (state == 'R')
 		snprintf(buf + used, cap - used, "  pid %d thread %s (%s): running - a busy loop?\n",
 			 (int)pid, tid, name);
+	else if (state == 'Z')
+		snprintf(buf + used, cap - used, "  pid %d (%s): a zombie - it exited, and nobody "
+			 "reaped it (waitpid)\n", (int)pid, name);
 	else
 		snprintf(buf + used, cap - used, "  pid %d thread %s (%s): %s in %s%s%s\n", (int)pid,
 			 tid, name, state == 'S' || state == 'D' ? "sleeping" : "stopped",

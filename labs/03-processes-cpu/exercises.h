@@ -31,8 +31,8 @@
  * For each task: make a pipe, fork a child that computes the task, records
  * its span (worker i, task i), writes the 8-byte result into the pipe and
  * leaves with _exit(0).  Fork them all first; then read each result into
- * results[i] and reap every child.  Return -1 if any child failed or any
- * result is missing.
+ * results[i] and reap every child.  Return -1 if any child failed (did not
+ * exit with status 0: killed by a signal, say) or any result is missing.
  */
 int run_forked(int tasks, uint64_t items, uint64_t *results, struct wb_timeline *tl);
 
@@ -41,6 +41,8 @@ int run_forked(int tasks, uint64_t items, uint64_t *results, struct wb_timeline 
  * The same, but the children write their results straight into an array in
  * a MAP_SHARED | MAP_ANONYMOUS mapping made before the first fork; the
  * parent copies it into results[] once every child is reaped, then unmaps it.
+ * Return -1 if any child failed: a killed child leaves a 0 in its slot, and
+ * only its exit status tells.
  */
 int run_forked_shared(int tasks, uint64_t items, uint64_t *results, struct wb_timeline *tl);
 
@@ -49,8 +51,14 @@ int run_forked_shared(int tasks, uint64_t items, uint64_t *results, struct wb_ti
  * Fork `workers` processes once.  They read task numbers (ints) from one
  * task pipe until it reaches end-of-file, and write (task, result) pairs
  * into one result pipe; worker w records its spans as (worker w, task i).
- * The parent writes every task number, closes the task pipe, reads
- * `tasks` pairs into results[], and reaps the workers.
+ * The parent hands the tasks 0 .. tasks-1 out a few at a time: it keeps at
+ * most 2 x workers of them unanswered, reading a result before it writes
+ * the next task, so neither pipe can ever fill, however many tasks there
+ * are.  (Writing every task first deadlocks once both pipes are full.)
+ * After the last task it closes the task pipe, reads the remaining results
+ * into results[task], and reaps the workers.  Return -1 if any worker
+ * failed or any result is missing.  Any number of tasks must work: the
+ * checker sends 50,000.
  */
 int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
 		     struct wb_timeline *tl);

@@ -207,6 +207,66 @@ static _Noreturn void pool_worker(int worker, int tasks_in, int results_out, uin
 	}
 }
 
+/*
+ * How many tasks per worker may be unanswered at once.  The parent writes a
+ * task only while fewer than in_flight are unanswered, and otherwise reads a
+ * result: so the task pipe never holds more than in_flight ints, nor the
+ * result pipe more than in_flight pairs - a few hundred bytes, far below a
+ * pipe's capacity (64 KiB; never under one 4 KiB page).  Neither pipe can
+ * fill, no write blocks for long, and the pool cannot deadlock, however many
+ * tasks there are.  (Writing every task before reading any result deadlocks
+ * once both pipes are full: the parent waits for room in the task pipe, the
+ * workers for room in the result pipe.)
+ * At least one per worker: a worker that dies takes at most the task it was
+ * computing with it, so while one worker lives, some task is still in the
+ * pipe or in a live worker's hands, and a result will come; once all are
+ * gone, the parent reads end-of-file.  Two, so that a worker finds its next
+ * task already waiting.
+ */
+enum { IN_FLIGHT_PER_WORKER = 2 };
+
+/* Read one (task, result) pair and file it; 0, or -1 after saying why. */
+static int collect_result(int results_in, int tasks, int got, int *seen, uint64_t *results)
+{
+	struct task_result in;
+	if (read_all(results_in, &in, sizeof in) != sizeof in) {
+		fprintf(stderr, "the pool returned %d of %d results\n", got, tasks);
+		return -1;
+	}
+	if (in.task < 0 || in.task >= tasks || seen[in.task]++) {
+		fprintf(stderr, "the pool returned task %d twice or out of range\n", in.task);
+		return -1;
+	}
+	results[in.task] = in.result;
+	return 0;
+}
+
+/* The parent's loop: send a task while few are unanswered, else wait for a result.
+ * Closes the task pipe (*tasks_out = -1) after the last task: the workers' signal to stop. */
+static int hand_out_tasks(int *tasks_out, int results_in, int tasks, int in_flight,
+			  uint64_t *results)
+{
+	int *seen = wb_xcalloc((size_t)tasks, sizeof *seen);
+	int sent = 0, got = 0, rc = 0;
+	while (got < tasks && rc == 0) {
+		if (sent < tasks && sent - got < in_flight) {
+			if (write_all(*tasks_out, &sent, sizeof sent) != 0) {
+				perror("writing a task");
+				rc = -1;
+			}
+			sent++;
+		} else {
+			rc = collect_result(results_in, tasks, got++, seen, results);
+		}
+		if (sent == tasks && *tasks_out != -1) {
+			close(*tasks_out);	/* end-of-file: they stop when the pipe is empty */
+			*tasks_out = -1;
+		}
+	}
+	free(seen);
+	return rc;
+}
+
 int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
 		     struct wb_timeline *tl)
 {
@@ -221,9 +281,12 @@ int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
 		close(task_pipe[1]);
 		return -1;
 	}
-	/* If every worker died, writing a task would raise SIGPIPE and kill us;
-	 * ignore it and get EPIPE from write() instead. */
-	signal(SIGPIPE, SIG_IGN);
+	/* If every worker died, writing a task would raise SIGPIPE, whose default
+	 * action kills this whole program without a word; ignored, write() fails
+	 * with EPIPE instead, and we can say so.  Put the old action back after. */
+	struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+	CHECK_SYS(sigemptyset(&ignore.sa_mask));
+	CHECK_SYS(sigaction(SIGPIPE, &ignore, &old));
 
 	pid_t *pids = wb_xcalloc((size_t)workers, sizeof *pids);
 	int started = 0, rc = 0;
@@ -248,35 +311,16 @@ int run_process_pool(int tasks, int workers, uint64_t items, uint64_t *results,
 
 	/* Tasks are 4-byte messages, results 16-byte ones: both below PIPE_BUF, so
 	 * each is written whole and never interleaved with another worker's. */
-	for (int t = 0; t < tasks && started > 0; t++) {
-		if (write_all(task_pipe[1], &t, sizeof t) != 0) {
-			perror("writing a task");
-			rc = -1;
-			break;
-		}
-	}
-	close(task_pipe[1]);	/* end-of-file for the workers: they stop when the pipe is empty */
-
-	int *seen = wb_xcalloc((size_t)tasks, sizeof *seen);
-	for (int got = 0; got < tasks && started > 0 && rc == 0; got++) {
-		struct task_result in;
-		if (read_all(result_pipe[0], &in, sizeof in) != sizeof in) {
-			fprintf(stderr, "the pool returned %d of %d results\n", got, tasks);
-			rc = -1;
-			break;
-		}
-		if (in.task < 0 || in.task >= tasks || seen[in.task]++) {
-			fprintf(stderr, "the pool returned task %d twice or out of range\n", in.task);
-			rc = -1;
-			break;
-		}
-		results[in.task] = in.result;
-	}
+	if (rc == 0 && started > 0)
+		rc = hand_out_tasks(&task_pipe[1], result_pipe[0], tasks,
+				    IN_FLIGHT_PER_WORKER * started, results);
+	if (task_pipe[1] != -1)
+		close(task_pipe[1]);	/* after a failure: the workers still must stop */
 	close(result_pipe[0]);
 	if (reap_all(pids, started) != 0)
 		rc = -1;
-	free(seen);
 	free(pids);
+	CHECK_SYS(sigaction(SIGPIPE, &old, NULL));
 	return started == workers ? rc : -1;
 }
 
