@@ -8,6 +8,9 @@ set ylabel ylabel
 set yrange [0:*]
 set offsets 0, 0, graph 0.08, 0
 if (logx) { set logscale x 10 }
+# A handful of whole numbers (workers, pool sizes): a tick on each, none between.
+stats datafile using 1 nooutput
+if (!logx && STATS_max <= 16 && STATS_max == int(STATS_max)) { set xtics 1 }
 if (mark > 0) { set arrow from mark, graph 0 to mark, graph 1 nohead dt 3 lw 2 }
 if (hline > 0) { set arrow from graph 0, first hline to graph 1, first hline nohead dt 3 }
 # The ideal goes first, as a wide pale band, and the measurement on top of it

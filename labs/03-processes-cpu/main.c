@@ -115,32 +115,44 @@ static uint64_t checksum(const uint64_t *results, int tasks)
 	return sum;
 }
 
-static struct outcome run_variant(run_fn fn, int tasks, int workers, uint64_t items,
-				  struct wb_timeline *tl, uint64_t expected_sum)
+/* One variant's arguments, for wb_lab_measure. */
+struct variant_call {
+	run_fn fn;
+	int tasks, workers;
+	uint64_t items;
+	uint64_t *results;
+	struct wb_timeline *tl;
+};
+
+static int call_variant(void *arg)
+{
+	struct variant_call *c = arg;
+	return c->fn(c->tasks, c->workers, c->items, c->results, c->tl);
+}
+
+/* Run one variant (exercise `exercise`, or NULL for the driver's own) and check its results. */
+static struct outcome run_variant(struct wb_lab *lab, const char *exercise, run_fn fn, int tasks,
+				  int workers, uint64_t items, struct wb_timeline *tl,
+				  uint64_t expected_sum)
 {
 	struct outcome o = { 0 };
 	uint64_t *results = wb_xcalloc((size_t)tasks, sizeof *results);
-	struct wb_usage u;
+	struct variant_call call = { fn, tasks, workers, items, results, tl };
 	wb_timeline_reset(tl);
-	wb_progress_begin("computing", stuck_after(tasks * items * wb_cpu_ns_per_item() / 1e9));
-	wb_usage_begin(&u);
-	o.status = fn(tasks, workers, items, results, tl);
-	wb_usage_end(&u);
-	wb_progress_end();
-	o.wall_s = u.wall_s;
-	o.cpu_s = u.cpu_s;
+	/* one task after another is the slowest a correct exercise can be */
+	struct wb_measure m = wb_lab_measure(lab, exercise, "computing",
+					     tasks * items * wb_cpu_ns_per_item() / 1e9, call_variant,
+					     &call);
+	o.status = m.status;
+	o.wall_s = m.wall_s;
+	o.cpu_s = m.cpu_s;
 	o.processes = wb_timeline_distinct_pids(tl, "cpu");
 	o.overlap = wb_timeline_max_overlap(tl, "cpu");
-	if (o.status == -1) {
-		fprintf(stderr, "lab3: an exercise failed (see the message above)\n");
-		exit(1);
-	}
-	if (o.status == 0 && expected_sum && checksum(results, tasks) != expected_sum) {
-		fprintf(stderr, "lab3: the combined result is wrong: %llu, expected %llu\n",
-			(unsigned long long)checksum(results, tasks),
-			(unsigned long long)expected_sum);
-		exit(1);
-	}
+	if (o.status == 0 && expected_sum && checksum(results, tasks) != expected_sum)
+		wb_lab_wrong(lab, exercise ? exercise : "(driver)",
+			     "the combined result is wrong: %llu, expected %llu",
+			     (unsigned long long)checksum(results, tasks),
+			     (unsigned long long)expected_sum);
 	free(results);
 	return o;
 }
@@ -148,21 +160,25 @@ static struct outcome run_variant(run_fn fn, int tasks, int workers, uint64_t it
 static void add_row(struct wb_lab *lab, const char *name, const char *exercise,
 		    const struct outcome *o, double ideal_s)
 {
-	if (o->status == WB_NOT_DONE) {
-		char why[64];
-		snprintf(why, sizeof why, "exercise %s not done yet", exercise);
-		wb_results_add_missing(&lab->results, name, why);
+	struct wb_measure m = { o->status, o->wall_s, o->cpu_s };
+	struct wb_row *row = wb_lab_row(lab, name, exercise, &m, ideal_s);
+	if (!row)
 		return;
-	}
-	struct wb_row *row = wb_results_add(&lab->results, name, o->wall_s, o->cpu_s, ideal_s);
 	wb_row_note(row, "checksum ok; %d process%s, up to %d at once", o->processes,
 		    o->processes == 1 ? "" : "es", o->overlap);
 }
 
-static int min3(int a, int b, int c)
+/*
+ * The best speedup `workers` can give `tasks` equal tasks on `cores` cores:
+ * the tasks go in rounds of `workers`, ceil(tasks / workers) rounds of one
+ * task-time each, and no schedule beats one task-time per core.  (3 workers
+ * for 4 tasks: 2 rounds, so 2x at best, however many cores.)
+ */
+static double ideal_pool_speedup(int tasks, int workers, int cores)
 {
-	int m = a < b ? a : b;
-	return m < c ? m : c;
+	int rounds = (tasks + workers - 1) / workers;
+	double by_rounds = (double)tasks / rounds;
+	return by_rounds < cores ? by_rounds : cores;
 }
 
 /* --- Sweeps --------------------------------------------------------------- */
@@ -177,21 +193,25 @@ static void sweep_workers(struct wb_lab *lab, int tasks, uint64_t items, double 
 	printf("\nSpeedup of the pool (3.3) by workers, %d tasks on %d cores:\n", tasks, cores);
 	printf("  %8s %10s %10s %10s\n", "workers", "wall s", "speedup", "ideal");
 	for (int w = 1; w <= most && rows < 64; w++) {
-		struct outcome o = run_variant(run_process_pool, tasks, w, items, tl, expected_sum);
+		struct outcome o = run_variant(lab, "3.3", run_process_pool, tasks, w, items, tl,
+					       expected_sum);
 		if (o.status == WB_NOT_DONE) {
 			printf("  (the sweep runs your pool from exercise 3.3: not done yet)\n");
 			return;
 		}
 		x[rows] = w;
 		measured[rows] = seq_s / o.wall_s;
-		ideal[rows] = min3(w, cores, tasks);
-		printf("  %8d %10.3f %9.2fx %9dx\n", w, o.wall_s, measured[rows], (int)ideal[rows]);
+		ideal[rows] = ideal_pool_speedup(tasks, w, cores);
+		printf("  %8d %10.3f %9.2fx %9.2fx\n", w, o.wall_s, measured[rows], ideal[rows]);
 		rows++;
 	}
+	char title[128];
+	snprintf(title, sizeof title, "Lab 3: speedup vs workers, %d tasks on %d cores", tasks, cores);
 	struct wb_sweep sweep = {
-		.name = "speedup", .title = "Lab 3: speedup vs workers (ideal: min(workers, cores))",
-		.xlabel = "workers", .ylabel = "speedup",
+		.name = "speedup", .title = title,
+		.xlabel = "workers", .ylabel = "speedup over one after another",
 		.x = x, .measured = measured, .ideal = ideal, .rows = rows,
+		.ideal_title = "ideal (tasks/rounds, <= cores)",
 	};
 	wb_lab_sweep(lab, &sweep);
 }
@@ -214,8 +234,8 @@ static void sweep_task_sizes(struct wb_lab *lab, double fork_s, struct wb_timeli
 		uint64_t items = wb_cpu_items_for(sizes_ms[k] / 1000);
 		double best_seq = 1e9, best_par = 1e9;
 		for (int rep = 0; rep < 3; rep++) {	/* best of 3: small times are noisy */
-			struct outcome s = run_variant(one_after_another, tasks, 1, items, tl, 0);
-			struct outcome p = run_variant(forked, tasks, tasks, items, tl, 0);
+			struct outcome s = run_variant(lab, NULL, one_after_another, tasks, 1, items, tl, 0);
+			struct outcome p = run_variant(lab, "3.1", forked, tasks, tasks, items, tl, 0);
 			if (p.status == WB_NOT_DONE) {
 				printf("  (the sweep runs your exercise 3.1: not done yet)\n");
 				return;
@@ -309,37 +329,40 @@ int main(int argc, char **argv)
 
 	struct wb_timeline *tl = wb_timeline_new((size_t)tasks + 64);
 	uint64_t *expected = wb_xcalloc((size_t)tasks, sizeof *expected);
-	struct wb_usage u;
-	wb_progress_begin("computing", 0);	/* the driver's own loop: it cannot hang */
-	wb_usage_begin(&u);
-	one_after_another(tasks, 1, items, expected, tl);
-	wb_usage_end(&u);
-	wb_progress_end();
+	struct variant_call baseline = { one_after_another, tasks, 1, items, expected, tl };
+	struct wb_measure m = wb_lab_measure(&lab, NULL, "computing", 0, call_variant, &baseline);
 	uint64_t sum = checksum(expected, tasks);
-	double seq_s = u.wall_s;
+	double seq_s = m.wall_s;
 	char name[64];
 	snprintf(name, sizeof name, "sequential, %d tasks", tasks);
-	struct wb_row *base = wb_results_add(&lab.results, name, u.wall_s, u.cpu_s, 0);
+	struct wb_row *base = wb_results_add(&lab.results, name, m.wall_s, m.cpu_s, 0);
 	wb_row_note(base, "the baseline (calibrated for %.3f s); checksum %016llx",
 		    tasks * o->task_ms / 1000, (unsigned long long)sum);
 	wb_results_set_baseline(&lab.results, base);
 
-	double ideal = seq_s / min3(tasks, cores, tasks);
-	struct outcome out = run_variant(forked, tasks, tasks, items, tl, sum);
+	/* a task each: all `tasks` at once, sharing the cores */
+	double ideal = seq_s / ideal_pool_speedup(tasks, tasks, cores);
+	char shared[64] = "";
+	if (tasks > cores)
+		snprintf(shared, sizeof shared, ": %d at once, time-shared on %d cores", tasks, cores);
+	char title[128];
+	struct outcome out = run_variant(&lab, "3.1", forked, tasks, tasks, items, tl, sum);
 	add_row(&lab, "process per task (3.1)", "3.1", &out, ideal);
+	snprintf(title, sizeof title, "Lab 3: a process per task%s", shared);
 	if (out.status == 0)
-		wb_lab_timeline(&lab, tl, "timeline-forked", "Lab 3: a process per task");
+		wb_lab_timeline(&lab, tl, "timeline-forked", title);
 
-	out = run_variant(forked_shared, tasks, tasks, items, tl, sum);
+	out = run_variant(&lab, "3.2", forked_shared, tasks, tasks, items, tl, sum);
 	add_row(&lab, "shared memory (3.2)", "3.2", &out, ideal);
 
-	out = run_variant(thread_per_task, tasks, tasks, items, tl, sum);
-	add_row(&lab, "C thread per task (driver)", "-", &out, ideal);
-	wb_lab_timeline(&lab, tl, "timeline-threads", "Lab 3: a C thread per task");
+	out = run_variant(&lab, NULL, thread_per_task, tasks, tasks, items, tl, sum);
+	add_row(&lab, "C thread per task (driver)", NULL, &out, ideal);
+	snprintf(title, sizeof title, "Lab 3: a C thread per task%s", shared);
+	wb_lab_timeline(&lab, tl, "timeline-threads", title);
 
 	snprintf(name, sizeof name, "process pool of %d (3.3)", workers);
-	out = run_variant(run_process_pool, tasks, workers, items, tl, sum);
-	add_row(&lab, name, "3.3", &out, seq_s / min3(tasks, workers, cores));
+	out = run_variant(&lab, "3.3", run_process_pool, tasks, workers, items, tl, sum);
+	add_row(&lab, name, "3.3", &out, seq_s / ideal_pool_speedup(tasks, workers, cores));
 	if (out.status == 0)
 		wb_lab_timeline(&lab, tl, "timeline-pool", "Lab 3: a pool of worker processes");
 
