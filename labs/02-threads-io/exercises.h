@@ -50,6 +50,8 @@ int fetch_thread_per_request(const char *const *urls, int n, struct fetch_result
  * worker thread is joined before returning.  Worker w is one thread for the
  * whole call, and a worker with nothing to take blocks on the condition
  * variable: it does not poll (sleep or yield in a loop).
+ * Return as 2.1 does: 0 once every worker is joined, even if some requests
+ * failed (results[i].rc says which); -1 only if no worker could be started.
  */
 int fetch_with_pool(const char *const *urls, int n, int workers, struct fetch_result *results,
 		    struct wb_timeline *tl);
@@ -79,6 +81,7 @@ int summary_add(struct summary *s, size_t bytes, double seconds);
  * long-lived connection, kept alive) and uses it for every request it
  * makes, freeing it when it stops.  No client is ever used by two threads at
  * once.  Compare the server's connection counts: one per worker.
+ * Return values as in 2.2.
  */
 int fetch_with_pool_keepalive(const char *const *urls, int n, int workers,
 			      struct fetch_result *results, struct wb_timeline *tl);
