@@ -19,6 +19,11 @@
 
 #include <stddef.h>
 
+/* No request of a lab may take longer than this: a dead server must not hang
+ * the lab.  (One figure for every lab, passed to wb_http_fetch and
+ * wb_http_client_new.) */
+#define REQUEST_TIMEOUT_S 15.0
+
 struct wb_http_result {
 	long status;            /* HTTP status code, or 0 if no response came */
 	size_t bytes;           /* body bytes received */

@@ -19,9 +19,6 @@
 #include "timeline.h"
 #include "timing.h"
 
-/* No request in this lab may take longer than this: a dead server must not hang the lab. */
-#define REQUEST_TIMEOUT_S 15.0
-
 /* What one request gave: rc is 0 if it succeeded, -1 if not (http.error says why). */
 struct fetch_result {
 	int rc;
