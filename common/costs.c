@@ -1,7 +1,7 @@
 /* costs.c - measuring what threads and processes cost (see costs.h). */
 #include "costs.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <pthread.h>
 #include <spawn.h>

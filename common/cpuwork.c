@@ -1,7 +1,7 @@
 /* cpuwork.c - the checkable CPU kernel and its calibration (see cpuwork.h). */
 #include "cpuwork.h"
 
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 
 #include <pthread.h>

@@ -1,7 +1,7 @@
 /* exercise.c - the placeholder's report (see exercise.h). */
 #include "exercise.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* http.c - the libcurl helper every lab uses (see http.h). */
 #include "http.h"
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 
 #include <curl/curl.h>

@@ -1,6 +1,6 @@
 /* json.c - quote strings for JSON, read numbers back (see json.h). */
 #include "json.h"
-#include "check.h"
+#include "checked.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* lab.c - the frame shared by every lab driver (see lab.h). */
 #include "lab.h"
 
-#include "check.h"
+#include "checked.h"
 #include "plot.h"
 #include "timing.h"
 

@@ -37,7 +37,7 @@
  *   GET /stats               counters: requests, connections, in flight, lateness
  *   GET /stats/reset         the same, then reset the peak and the lateness
  */
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 #include "cpuwork.h"
 #include "json.h"

@@ -1,7 +1,7 @@
 /* options.c - the shared option parser (see options.h). */
 #include "options.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* plot.c - run the gnuplot scripts in plots/ (see plot.h). */
 #include "plot.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <spawn.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* results.c - the results table and its data files (see results.h). */
 #include "results.h"
 
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 
 #include <cJSON.h>

@@ -1,6 +1,6 @@
 /* server.c - start the lab server, and make sure it stops (see server.h). */
 #include "server.h"
-#include "check.h"
+#include "checked.h"
 #include "http.h"
 #include <cJSON.h>
 #include "timing.h"

@@ -1,7 +1,7 @@
 /* timeline.c - a lock-free span recorder in shared memory (see timeline.h). */
 #include "timeline.h"
 
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* timing.c - clocks, stopwatches, repeated measurements, the progress line. */
 #include "timing.h"
 
-#include "check.h"
+#include "checked.h"
 #include "procs.h"
 
 #include <errno.h>

@@ -16,7 +16,7 @@
  *
  * --requests 0 skips part 1.  Without --url it starts its own server, like a lab.
  */
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 #include "http.h"
 #include "server.h"

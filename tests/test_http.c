@@ -4,7 +4,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "check.h"
+#include "checked.h"
 #include "http.h"
 #include "json.h"
 #include "server.h"

@@ -10,7 +10,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "check.h"
+#include "checked.h"
 #include "timing.h"
 #include "http.h"
 #include "json.h"

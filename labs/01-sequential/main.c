@@ -10,7 +10,7 @@
 #include "exercises.h"
 #include "lab.h"
 
-#include "check.h"
+#include "checked.h"
 #include "server.h"
 
 #include <stdio.h>

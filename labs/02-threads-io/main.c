@@ -11,7 +11,7 @@
 #include "exercises.h"
 #include "lab.h"
 
-#include "check.h"
+#include "checked.h"
 #include "costs.h"
 #include "server.h"
 

@@ -12,7 +12,7 @@
 #include "exercises.h"
 #include "lab.h"
 
-#include "check.h"
+#include "checked.h"
 #include "costs.h"
 
 #include <pthread.h>

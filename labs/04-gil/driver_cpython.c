@@ -5,7 +5,7 @@
  */
 #include "driver.h"
 
-#include "check.h"
+#include "checked.h"
 #include "plot.h"
 
 #include <stdio.h>

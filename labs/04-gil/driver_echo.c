@@ -4,7 +4,7 @@
  */
 #include "driver.h"
 
-#include "check.h"
+#include "checked.h"
 #include "cpuwork.h"
 
 #include <errno.h>

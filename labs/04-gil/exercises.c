@@ -14,11 +14,11 @@
  * Rules of the GIL's state: g->locked, g->last_holder, g->switch_number and
  * g->stats are read and written with g->mutex held; g->drop_request is an
  * atomic, read without any lock; g->ticker belongs to whoever holds the GIL.
- * Check every pthread call (CHECK_PT, from check.h).
+ * Check every pthread call (CHECK_PT, from checked.h).
  */
 #include "exercises.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  */
 #include "interpreter.h"
 
-#include "check.h"
+#include "checked.h"
 #include "cpuwork.h"
 #include "timing.h"
 

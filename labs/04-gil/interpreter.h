@@ -29,7 +29,7 @@
 #include "exercises.h"
 
 /* What the code around the GIL uses, and so does yours. */
-#include "check.h"
+#include "checked.h"
 #include "cpuwork.h"
 #include "timing.h"
 

@@ -17,7 +17,7 @@
  */
 #include "driver.h"
 
-#include "check.h"
+#include "checked.h"
 #include "http.h"
 #include "plot.h"
 #include "server.h"

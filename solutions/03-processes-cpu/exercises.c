@@ -4,7 +4,7 @@
  */
 #include "exercises.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <signal.h>
 #include <stdio.h>

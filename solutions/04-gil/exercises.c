@@ -8,7 +8,7 @@
  */
 #include "exercises.h"
 
-#include "check.h"
+#include "checked.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* check.c - the failure path of the checked-call macros (see check.h). */
-#include "check.h"
+/* checked.c - the failure path of the checked-call macros (see checked.h). */
+#include "checked.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,18 +1,33 @@
 /*
- * check.h - checked calls.
+ * checked.h - checked calls, and the workbook's one rule for errors.
+ *
+ * The rule, for every function in common/ and every lab:
+ *
+ *   - A failure the program cannot go on from (a pthread call that fails,
+ *     out of memory, a data file that cannot be written, a bug in the
+ *     driver) DIES: it prints "file:line: what: why" on stderr and exits 1.
+ *     These macros do that.
+ *   - A failure the caller is expected to handle - above all a network
+ *     request, which fails on a dead server or a timeout as a matter of
+ *     course - RETURNS -1, after putting a message into the caller's buffer
+ *     (wb_http_result.error, an errbuf argument) that names the URL and
+ *     says why.  Such a function never prints: its caller decides.
+ *   - A student's exercise function returns 0 when it worked, -1 when it
+ *     failed (after printing why), or WB_NOT_DONE while it is still the
+ *     handout's placeholder (exercise.h).  The drivers turn -1 into "labN:
+ *     exercise K failed" and exit 1 (wb_lab_measure in lab.h).
+ *   - A bad option or argument exits 2 with a one-line error and the usage
+ *     (options.h).  Status 0 always means success.
  *
  * Concurrency bugs hide behind ignored return values: a pthread_create that
- * failed, a fork that returned -1, a write that was cut short.  Every system
- * and library call in the workbook goes through one of these macros, so that
- * a failure says *where* (file:line), *what* (the call's text) and *why*
- * (strerror), then exits with status 1.  Usage errors exit with 2 instead
- * (see options.h); status 0 always means success.
- *
- * The macros evaluate their argument exactly once, and never inside assert(),
- * which would vanish under -DNDEBUG.
+ * failed, a fork that returned -1, a write that was cut short.  So every
+ * system and library call goes through one of these macros (or is checked
+ * by hand where it may fail as a matter of course, like a read that meets
+ * EOF).  The macros evaluate their argument exactly once, and never inside
+ * assert(), which would vanish under -DNDEBUG.
  */
-#ifndef WB_CHECK_H
-#define WB_CHECK_H
+#ifndef WB_CHECKED_H
+#define WB_CHECKED_H
 
 #include <errno.h>
 #include <stddef.h>
