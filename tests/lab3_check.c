@@ -25,6 +25,7 @@
  * fork-and-wait time includes a child that the checker makes live 10 ms.
  */
 #include "checker.h"
+#include "costs.h"
 #include "exercises.h"
 #include "procs.h"
 
@@ -926,20 +927,11 @@ static void child_lives_a_while(void)
 		;
 }
 
+/* The checker's own fork + wait, in the same conditions (the toolkit's, costs.h). */
 static double reference_fork_wait(int reps)
 {
-	double times[16];
-	for (int i = 0; i < reps && i < 16; i++) {
-		double t0 = wb_now();
-		pid_t pid = fork();
-		if (pid == 0)
-			_exit(0);
-		if (pid == -1 || waitpid(pid, NULL, 0) != pid)
-			return -1;
-		times[i] = wb_now() - t0;
-	}
 	struct wb_summary s;
-	wb_summarize(times, reps, &s);
+	wb_cost_fork(reps, &s);
 	return s.median;
 }
 
