@@ -8,9 +8,11 @@
  * nothing changed (a "spurious" wake-up, which POSIX allows any wait to
  * have: a wait in a loop shrugs it off, an `if` does not).  These checks
  * are exact rather than timed, and each failure names the one function at
- * fault.  Then the functions at work, with real threads: turns, hand-offs
- * about once per interval, the convoy, I/O beside CPU threads, with
- * margins that hold on a busy 2-core machine.
+ * fault.  The tick's cost, for one, is not timed: the checker holds
+ * g->mutex while a thread ticks, and a tick that takes a lock stops dead.
+ * Then the functions at work, with real threads: turns, hand-offs about
+ * once per interval, the convoy, I/O beside CPU threads, with margins that
+ * hold on a busy 2-core machine.
  *
  * Needs (exercises[] below) are what each exercise's checks run: 4.2's run
  * plain_drop (4.1); 4.3's the switch interval (4.2); 4.4's the new GIL
@@ -19,22 +21,20 @@
  * (gil_drop, then gil_take), so that a wrong gil_blocking_call is never
  * blamed on another exercise.
  *
- * Every thread is joined with a time limit, so that a function that never
- * returns fails its check within seconds, named; what such threads use is
- * static, so that once the check has failed they are not left pointing into
- * a stack frame that is gone.
+ * Every message starts with the function at fault.  Every thread is joined
+ * with a time limit, so that a function that never returns fails its check
+ * within seconds, named; what such threads use is static, so that once the
+ * check has failed they are not left pointing into a stack frame that is
+ * gone.  A CHECK_PT or DIE that fires in the student's code is named too
+ * (begin() below).
  */
 #include "checker.h"
 #include "exercises.h"
-#include "procs.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 static const struct wb_check_exercise exercises[] = {
 	{ "4.1", "plain_take, plain_drop", "a plain lock: the naive GIL", NULL },
@@ -52,92 +52,6 @@ const struct wb_check_lab wb_check_lab = {
 	.count = sizeof exercises / sizeof exercises[0],
 };
 
-/* --- Stopgaps for tests/checker.c (see the report of the change) ----------------- */
-
-/*
- * Until checker.c runs the exercises that K needs under --only K: today it
- * leaves them unchecked, then skips K itself ("needs 4.1 ..., which is ?"),
- * so that a mutant of 4.2, run with --expect-failing 4.2, is never caught.
- * WB_CHECK_ALL makes --expect-failing check every exercise in order (those
- * that K needs first); no other mode reads it.  Remove once checker.c
- * chooses K's needs too.
- */
-static void check_the_needs_too(void)
-{
-	if (setenv("WB_CHECK_ALL", "1", 0) != 0)
-		perror("check4: setenv");
-}
-
-/*
- * For a race in checker.c: when a check fails, it stops the processes below
- * the runner, then the runner; a test process the runner forked in between
- * (Criterion's new worker waits, stopped, in a session of its own, for its
- * runner to let it go) is left behind, stopped for ever, and make mutants
- * counts it as left running.  When the checker's own process ends, stop
- * those: our program, stopped, a session leader, whose parent is not our
- * program.  Remove once checker.c stops the runner (SIGSTOP) before it stops
- * what is below it.
- */
-static pid_t checker_pid;
-
-/* The target of /proc/PID/exe, or "" if it cannot be read. */
-static void exe_of(pid_t pid, char *out, size_t cap)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-	ssize_t n = readlink(path, out, cap - 1);
-	out[n > 0 ? n : 0] = '\0';
-}
-
-/* The state letter of process pid (R, S, T, ...), or '?'. */
-static char state_of(pid_t pid)
-{
-	char path[64], line[512], state = '?';
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return state;
-	/* "pid (comm) state ...": comm may hold spaces, so look after the last ')' */
-	if (fgets(line, sizeof line, f)) {
-		char *close = strrchr(line, ')');
-		if (close && close[1] == ' ')
-			state = close[2];
-	}
-	fclose(f);
-	return state;
-}
-
-static int is_stranded_test(pid_t pid, void *own_exe)
-{
-	char exe[4096];
-	exe_of(pid, exe, sizeof exe);
-	if (strcmp(exe, own_exe) != 0 || getsid(pid) != pid || state_of(pid) != 'T')
-		return 0;
-	pid_t parent = wb_parent_of(pid);
-	if (parent <= 0)
-		return 0;
-	exe_of(parent, exe, sizeof exe);
-	return strcmp(exe, own_exe) != 0;
-}
-
-static void stop_stranded_tests(void)
-{
-	char own[4096];
-	if (getpid() != checker_pid)	/* the runner and the tests inherit this handler */
-		return;
-	exe_of(getpid(), own, sizeof own);
-	if (*own)
-		wb_kill_processes(is_stranded_test, own);
-}
-
-__attribute__((constructor)) static void stopgaps_for_checker_c(void)
-{
-	check_the_needs_too();
-	checker_pid = getpid();
-	if (atexit(stop_stranded_tests) != 0)
-		perror("check4: atexit");
-}
-
 /* --- Starting a check ---------------------------------------------------------- */
 
 static const char *exit_blame = "?";
@@ -150,7 +64,7 @@ static void blame_exit(int status, void *unused)
 	(void)unused;
 	if (status != 0)
 		cr_expect_fail("%s: the check's process exited (status %d) while your code ran: "
-			       "a CHECK_PT or DIE fired (its message is printed above)%s", exit_blame,
+			       "a CHECK_PT or DIE fired (what it printed is below)%s", exit_blame,
 			       status, exit_hint);
 }
 
@@ -902,7 +816,7 @@ Test(ex4_2, e_no_request_just_after_a_hand_off, .timeout = 20)
 	cr_assert(gil_take(&g, 0) == 0, "interval_take: failed on a free GIL");
 	start_visitor(&v, &g, 1, 1000, &tid);
 	lock_once_waiting(&g, &v.got, "interval_take", "gil_note_wakeup(g, timed_out)");
-	long before = g.stats.timeouts;	/* 0, unless this thread slept through a whole interval */
+	long before = g.stats.timeouts;	/* 0, unless this thread was held up a whole interval */
 	double handed_at = wb_now();
 	gil_note_taken(&g, 2);	/* thread 2 has it now; locked stays set */
 	CHECK_PT(pthread_mutex_unlock(&g.mutex));
@@ -922,7 +836,7 @@ Test(ex4_2, e_no_request_just_after_a_hand_off, .timeout = 20)
 			  "g->switch_number before each wait, not once before the loop", s.timeouts,
 			  s.requests);
 	} while (s.timeouts < before + 2 && wb_now() - handed_at < 3);
-	double waited = wb_now() - handed_at + interval / 5;
+	double waited = wb_now() - v.started_at;	/* written before its wake-up was counted */
 	cr_assert(s.timeouts >= before + 2, "interval_take: thread 1 waited %.1f s with an "
 		  "interval of %.0f ms, yet its wait ran out only %ld times", waited,
 		  interval * 1e3, s.timeouts);
@@ -930,7 +844,7 @@ Test(ex4_2, e_no_request_just_after_a_hand_off, .timeout = 20)
 		  "in %.2f s, with an interval of %.0f ms - compute a new deadline, "
 		  "gil_deadline(g->interval_s), before each wait", s.timeouts, waited,
 		  interval * 1e3);
-	cr_assert(gil_drop(&g, 0, GIL_DROP_END) == 0, "plain_drop: failed");
+	cr_assert(gil_drop(&g, 2, GIL_DROP_END) == 0, "plain_drop: failed");	/* 2 holds it now */
 	cr_assert(join_within(tid, 3) == 0 && v.rc == 0,
 		  "interval_take: thread 1 did not get the GIL within 3 s of its drop (rc %d)", v.rc);
 	assert_no_violation(&g, "interval_take", "wait while g->locked is set");
@@ -1068,6 +982,12 @@ Test(ex4_3, d_two_cpu_threads_hand_off_once_per_interval, .timeout = 20)
 			       "a thread that waits for a hand-off that never comes?");
 	assert_threads_ok(t, N, ticks, "wait_for_switch");
 	assert_no_violation(&g, "wait_for_switch", "two threads were inside at once");
+	/* Forced switching makes every drop on request a hand-off: exact, at any load. */
+	long asked = g.stats.slices[GIL_DROP_ASKED];
+	cr_assert(asked >= 1 && (long)g.switch_number >= asked,
+		  "wait_for_switch: the GIL was dropped on request %ld times but changed hands only "
+		  "%lu times - after a drop on request, wait until another thread has taken it",
+		  asked, g.switch_number);
 	/* Both threads busy until the first finishes: hand-offs happen over that time. */
 	double busy = (t[0].finished < t[1].finished ? t[0].finished : t[1].finished) - t0;
 	double per_s = g.switch_number / busy, expected = 1 / interval;
@@ -1310,7 +1230,7 @@ Test(ex4_4, c_waits_overlap_under_the_new_gil, .timeout = 20)
 {
 	begin(4);
 	enum { N = 4 };
-	const double wait = 0.15;
+	const double wait = 0.2;
 	static struct gil g;
 	static struct sleeper s[N];
 	pthread_t tid[N];
@@ -1323,13 +1243,19 @@ Test(ex4_4, c_waits_overlap_under_the_new_gil, .timeout = 20)
 		cr_assert(join_by(tid[i], t0 + 8) == 0 && s[i].rc == 0,
 			  "gil_blocking_call: thread %d is stuck or failed (rc %d)", i, s[i].rc);
 	double wall = wb_now() - t0;
-	int overlapping = 0;
-	for (int i = 1; i < N; i++)
-		overlapping += s[i].slept_from < s[0].slept_to && s[0].slept_from < s[i].slept_to;
-	cr_assert(overlapping == N - 1 && wall < 0.7 * N * wait,
-		  "gil_blocking_call: %d threads each blocked %.0f ms took %.2f s in all (%d "
-		  "overlapped the first); released around the call, the waits overlap (about "
-		  "%.2f s)", N, wait * 1e3, wall, overlapping, wait);
+	/* How many were blocked at once, at the busiest moment (the start of one of them).
+	 * Not "all at once": on a busy machine the threads may start far apart. */
+	int peak = 0;
+	for (int i = 0; i < N; i++) {
+		int at_once = 0;
+		for (int j = 0; j < N; j++)
+			at_once += s[j].slept_from <= s[i].slept_from && s[i].slept_from < s[j].slept_to;
+		peak = at_once > peak ? at_once : peak;
+	}
+	cr_assert(peak >= 2 && wall < 0.7 * N * wait,
+		  "gil_blocking_call: %d threads each blocked %.0f ms took %.2f s in all, at most %d "
+		  "of them blocked at once; released around the call, the waits overlap (about "
+		  "%.2f s)", N, wait * 1e3, wall, peak, wait);
 	assert_no_violation(&g, "gil_blocking_call", "take the GIL back after fn");
 	gil_destroy(&g);
 }

@@ -33,6 +33,8 @@ int plain_take(struct gil *g, int who)
 	 *  - set g->locked, call gil_note_taken(g, who), unlock the mutex.
 	 * Why a while and not an if?  When you wake up, another thread may have
 	 * taken the GIL first: that is a futile wake-up, and 4.5 counts them.
+	 * (A wait may even end for no reason at all, a "spurious" wake-up: POSIX
+	 * allows it, and the checker wakes your waits that way on purpose.)
 	 */
 	return TODO("4.1", g, who);
 }
@@ -86,7 +88,7 @@ int wait_for_switch(struct gil *g, int who)
 	 * g->switch_cond; unlock.
 	 * Why the loop reads last_holder instead of just waiting for a signal:
 	 * the waiter may take the GIL before you even get here, and a signal
-	 * sent while nobody waits is lost.
+	 * sent while nobody waits is lost; and a wake-up may be spurious.
 	 */
 	return TODO("4.3", g, who);
 }
