@@ -47,8 +47,7 @@ $(BUILD)/deps.mk: scripts/deps.sh
 	$(call say,DEPS,$@)scripts/deps.sh $@
 
 # --- The shared toolkit: common/ -------------------------------------------
-COMMON_MAINS := common/labserver.c
-COMMON_SRCS  := $(filter-out $(COMMON_MAINS),$(wildcard common/*.c))
+COMMON_SRCS  := $(wildcard common/*.c)
 COMMON_LIB   := $(BUILD)/libcommon.a
 LIBS = $(CURL_LIBS) $(EVENT_LIBS) $(CJSON_LIBS) -lm
 
@@ -65,7 +64,9 @@ define link
 	$(call say,LD,$@)$(CC) $(WB_LDFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(LIBS) $(1)
 endef
 
-$(BIN)/labserver: $(OBJ)/common/labserver.o $(COMMON_LIB)
+# The lab server, split by job in common/labserver/ (labserver.h says what is where).
+LABSERVER_SRCS := $(wildcard common/labserver/*.c)
+$(BIN)/labserver: $(LABSERVER_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
 	$(call link)
 
 # --- Tests of the toolkit and the server -------------------------------------
