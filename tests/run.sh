@@ -137,6 +137,15 @@ for dir in labs/[0-9][0-9]-*/; do
 	[ $status -eq 2 ] && grep -q 'usage:' "$log"
 	record "lab $n: a bad option gets a one-line error, the usage and exit 2" $? "$log"
 
+	# Any httpbin-compatible server will do: one without /stats, to the end.
+	if "$BIN/solution$n" --help 2>&1 | grep -q -- '--url'; then
+		log=$LOGS/solution$n-no-stats.log
+		limit 300 tests/with-server.sh "$BIN/labserver" --no-stats -- \
+			"$BIN/solution$n" --quick --no-plot >"$log" 2>&1 &&
+			grep -q 'no request counts from this server' "$log"
+		record "lab $n: reference program runs to its end against a server without /stats" $? "$log"
+	fi
+
 	if [ -x "tests/lab$n-extra.sh" ]; then
 		log=$LOGS/lab$n-extra.log
 		BUILD=$BUILD MAKE=${MAKE:-make} limit 900 "tests/lab$n-extra.sh" >"$log" 2>&1

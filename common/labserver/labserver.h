@@ -7,6 +7,7 @@
  *   connections.c  the listener, accept() pauses, connection bookkeeping
  *   pending.c      requests answered later, from a timer, and clients that leave
  *   endpoints.c    the endpoints and the routing table; numbers from the client
+ *   streaming.c    the large or paced replies: /bytes, /stream, /drip
  *   replies.c      the replies and their JSON; reading the request
  *   stats.c        the counters behind /stats
  * Only the event-loop thread touches any of it: no locks anywhere.
@@ -88,6 +89,7 @@ struct server {
 	struct stats stats;
 	double started;                         /* monotonic seconds */
 	uint64_t random_state;                  /* for /bytes without ?seed= */
+	int no_stats;                           /* --no-stats: behave like a server without it */
 };
 
 /* A request answered later, from a timer: /delay, /hang and /drip. */
@@ -113,6 +115,7 @@ struct options {
 	long port;
 	const char *bind_address;
 	long idle_timeout_s;
+	int no_stats;           /* --no-stats: answer /stats with 404, as a real httpbin does */
 };
 
 /* --- replies.c --- */
@@ -150,6 +153,13 @@ void pending_answer(struct pending *p, int code, struct evbuffer *body);
 
 /* --- endpoints.c --- */
 int parse_count(const char *text, long min, long max, long *out);
+int parse_seconds(const char *text, double max, double *out);
+int parse_seed(const char *text, uint64_t *out);
+
+/* --- streaming.c --- */
+void handle_bytes(struct server *s, struct evhttp_request *req, const char *rest);
+void handle_drip(struct server *s, struct evhttp_request *req, const char *rest);
+void handle_stream(struct server *s, struct evhttp_request *req, const char *rest);
 void route_request(struct evhttp_request *req, void *arg);
 
 /* --- connections.c --- */

@@ -1,7 +1,7 @@
 /*
  * labserver/main.c - the workbook's local httpbin-compatible server.
  *
- *     labserver [--port N] [--bind ADDR] [--idle-timeout S] [--help]
+ *     labserver [--port N] [--bind ADDR] [--idle-timeout S] [--no-stats] [--help]
  *
  * The labs send their requests here instead of to the Internet, so that
  * every experiment is repeatable, fast, and works offline.  The first line
@@ -45,10 +45,11 @@
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: labserver [--port N] [--bind ADDR] [--idle-timeout S] [--help]\n"
+		"usage: labserver [--port N] [--bind ADDR] [--idle-timeout S] [--no-stats] [--help]\n"
 		"  --port N          listen on port N (default 0: any free port)\n"
 		"  --bind ADDR       listen on numeric address ADDR (default 127.0.0.1)\n"
 		"  --idle-timeout S  close connections idle for S seconds (default %d)\n"
+		"  --no-stats        no /stats: behave like any other httpbin (for testing the labs)\n"
 		"The first line on stdout is the base URL, e.g. http://127.0.0.1:41234\n",
 		DEFAULT_IDLE_TIMEOUT_S);
 }
@@ -72,14 +73,15 @@ static struct options parse_options(int argc, char **argv)
 		{ "port",         required_argument, NULL, 'p' },
 		{ "bind",         required_argument, NULL, 'b' },
 		{ "idle-timeout", required_argument, NULL, 't' },
+		{ "no-stats",     no_argument,       NULL, 'n' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S };
+	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S, 0 };
 	int c;
 
 	opterr = 0;     /* we print our own messages, each followed by the usage */
-	while ((c = getopt_long(argc, argv, ":p:b:t:h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:b:t:nh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_count(optarg, 0, 65535, &opt.port) < 0)
@@ -92,6 +94,9 @@ static struct options parse_options(int argc, char **argv)
 			if (parse_count(optarg, 1, 3600, &opt.idle_timeout_s) < 0)
 				usage_error("--idle-timeout: \"%s\" is not a number of seconds (1..3600)",
 					    optarg);
+			break;
+		case 'n':
+			opt.no_stats = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -296,6 +301,7 @@ int main(int argc, char **argv)
 
 	raise_descriptor_limit();
 	ignore_sigpipe();
+	server.no_stats = opt.no_stats;
 	server_start(&server, &opt);
 	announce_url(&server);
 

@@ -65,10 +65,21 @@ void set_header(struct evhttp_request *req, const char *name, const char *value)
 
 /* --- Replies ------------------------------------------------------------------------ */
 
-/* Send a complete reply and count the request as finished.  body may be NULL. */
+/*
+ * Send a complete reply and count the request as finished.  body may be NULL.
+ * A HEAD request gets the same headers as a GET, its Content-Length too, and
+ * no body: evhttp would send the body anyway, and on a kept-alive connection
+ * the client would read it as the start of the next reply.
+ */
 void answer(struct server *s, struct evhttp_request *req, int code,
 	    struct evbuffer *body)
 {
+	if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char length[32];
+		snprintf(length, sizeof length, "%zu", evbuffer_get_length(body));
+		set_header(req, "Content-Length", length);
+		CHECK_SYS(evbuffer_drain(body, evbuffer_get_length(body)));
+	}
 	evhttp_send_reply(req, code, NULL, body);  /* NULL: the standard reason phrase */
 	if (body != NULL)
 		evbuffer_free(body);

@@ -43,6 +43,11 @@ static void out_stats(struct evbuffer *out, const struct server *s)
 void handle_stats(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	(void)rest;
+	if (s->no_stats) {
+		request_started(s);     /* an ordinary request, like any other 404 */
+		answer_error(s, req, 404, "no such endpoint: /stats (this server runs --no-stats)");
+		return;
+	}
 	struct evbuffer *body = new_buffer();
 	out_stats(body, s);
 	evhttp_send_reply(req, 200, NULL, body);
@@ -54,6 +59,8 @@ void handle_stats(struct server *s, struct evhttp_request *req, const char *rest
 void handle_stats_reset(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	handle_stats(s, req, rest);
+	if (s->no_stats)
+		return;
 	s->stats.peak_in_flight = s->stats.in_flight;
 	s->stats.worst_lateness_ms = 0;
 }
