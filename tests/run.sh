@@ -76,6 +76,23 @@ for t in "$BIN"/test_*; do
 	[ -x "$t" ] && criterion_suite "$t"
 done
 
+# Clients nobody here wrote (curl, Python's urllib) against the lab server.
+if [ -x tests/test_compat.sh ]; then
+	log=$LOGS/test_compat.log
+	BUILD=$BUILD limit 300 tests/test_compat.sh >"$log" 2>&1
+	status=$?
+	line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	cp=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+	cf=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	if [ -n "$cp" ] && [ "$status" -eq 0 ] && [ "$cf" -eq 0 ]; then
+		passed=$((passed + cp))
+		printf '  PASS  test_compat (%s checks: curl and urllib against the lab server)\n' "$cp"
+	else
+		record "test_compat (curl and urllib against the lab server)" 1 "$log" "${cf:-1}"
+		[ -n "$cp" ] && passed=$((passed + cp))
+	fi
+fi
+
 # The reference programs again, built with each sanitizer: a data race or a
 # memory error in the solutions (or the toolkit) fails the suite.
 for san in thread address; do
