@@ -9,12 +9,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+/* Raise the soft descriptor limit to the hard one (often 1024 against
+ * 1048576): a lab with many requests in flight needs a descriptor each.
+ * Returns the limit now in force. */
+static rlim_t raise_descriptor_limit(void)
+{
+	struct rlimit limit;
+	CHECK_SYS(getrlimit(RLIMIT_NOFILE, &limit));
+	if (limit.rlim_cur == limit.rlim_max)
+		return limit.rlim_cur;
+	rlim_t soft = limit.rlim_cur;
+	limit.rlim_cur = limit.rlim_max;
+	/* An unlimited hard limit can still be refused (above fs.nr_open): then
+	 * the old soft limit stands, and the check below says if it is enough. */
+	if (setrlimit(RLIMIT_NOFILE, &limit) == -1)
+		return soft;
+	return limit.rlim_max;
+}
+
+/* About how many descriptors the options call for: a connection per request
+ * in flight, a pipe pair per worker, and some for stdio, libcurl, the server. */
+static long descriptors_needed(const struct wb_lab_spec *spec, const struct wb_options *o)
+{
+	long needed = 32;
+	if (spec->accepts & WB_OPT_REQUESTS)
+		needed += o->requests;
+	if (spec->accepts & WB_OPT_WORKERS)
+		needed += 2L * o->workers;
+	return needed;
+}
+
+/* Refuse up front what would fail later as "Couldn't connect to server". */
+static void check_descriptors(const struct wb_lab_spec *spec, const struct wb_options *o)
+{
+	rlim_t limit = raise_descriptor_limit();
+	long needed = descriptors_needed(spec, o);
+	if (limit != RLIM_INFINITY && (rlim_t)needed > limit) {
+		fprintf(stderr, "%s: needs about %ld descriptors; the limit is %llu: see ulimit -n\n",
+			spec->prog, needed, (unsigned long long)limit);
+		exit(1);
+	}
+}
 
 void wb_lab_start(struct wb_lab *lab, const struct wb_lab_spec *spec, int number,
 		  const char *title, int argc, char **argv)
 {
 	lab->number = number;
 	wb_options_parse(spec, argc, argv, &lab->opt);
+	check_descriptors(spec, &lab->opt);
 	wb_results_init(&lab->results, number, title);
 	printf("Lab %d: %s  (%d cores on this machine%s)\n", number, title, wb_cores(),
 	       lab->opt.quick ? ", quick settings" : "");

@@ -154,9 +154,12 @@ static double parse_double(const struct wb_lab_spec *spec, const char *name, con
 	return v;
 }
 
+/* http:// or https://, then a host: "http://" alone would become "http:/get"
+ * once a path is joined to it, and fail later with a puzzling error. */
 static void check_url(const struct wb_lab_spec *spec, const char *url)
 {
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+	size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8 : 0;
+	if (scheme == 0 || strcspn(url + scheme, ":/?#") == 0)
 		usage_error(spec, "--url: expected http://host:port, got '%s'", url);
 }
 

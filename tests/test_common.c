@@ -2,10 +2,12 @@
  * tests/test_common.c - unit tests of the shared toolkit (common/).
  */
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 
 #include "cpuwork.h"
 #include "exercise.h"
 #include "options.h"
+#include "lab.h"
 #include "results.h"
 #include "timeline.h"
 #include "timing.h"
@@ -291,6 +293,30 @@ Test(options, bad_url_exits_2, .exit_code = 2, .timeout = 5)
 	struct wb_options o;
 	char *a[] = { "labX", "--url", "localhost:80", NULL };
 	wb_options_parse(&spec, 3, a, &o);
+}
+
+Test(options, url_without_host_exits_2, .exit_code = 2, .timeout = 5)
+{
+	struct wb_options o;
+	char *a[] = { "labX", "--url", "http://", NULL };
+	wb_options_parse(&spec, 3, a, &o);
+}
+
+Test(options, url_with_port_but_no_host_exits_2, .exit_code = 2, .timeout = 5)
+{
+	struct wb_options o;
+	char *a[] = { "labX", "--url=http://:8080/", NULL };
+	wb_options_parse(&spec, 2, a, &o);
+}
+
+/* More requests than descriptors: one clear line and exit 1, before any server. */
+Test(options, more_requests_than_descriptors_exits_1, .exit_code = 1, .timeout = 5)
+{
+	struct rlimit limit = { 64, 64 };
+	cr_assert(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+	struct wb_lab lab;
+	char *a[] = { "labX", "--requests", "1000", NULL };
+	wb_lab_start(&lab, &spec, 9, "test", 3, a);
 }
 
 /* --- exercise placeholders --------------------------------------------- */

@@ -1,12 +1,11 @@
 /*
- * tests/test_http.c - the libcurl helper (common/http.c) and the JSON
- * helpers (common/json.c), against a lab server each test starts for itself.
+ * tests/test_http.c - the libcurl helper (common/http.c), against a lab
+ * server each test starts for itself.
  */
 #include <criterion/criterion.h>
 
 #include "checked.h"
 #include "http.h"
-#include "json.h"
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -19,7 +18,6 @@
 #include <unistd.h>
 
 TestSuite(http, .fini = wb_server_stop);
-TestSuite(json);
 
 /* A port on which nothing listens: bind one, note it, close it. */
 static int unused_port(void)
@@ -236,17 +234,3 @@ Test(http, url_too_long_dies, .exit_code = 1, .timeout = 10)
 	wb_url(buf, sizeof buf, "http://h:1", "/bytes/%d", 1048576);
 }
 
-/* --- JSON ---------------------------------------------------------------------------------- */
-
-Test(json, quote_escapes_what_json_requires, .timeout = 10)
-{
-	char *q = wb_json_quote("a\"b\\c\n\t\x01 é");
-	cr_assert_str_eq(q, "\"a\\\"b\\\\c\\n\\t\\u0001 é\"");
-	free(q);
-	q = wb_json_quote_n("x\0y", 3);
-	cr_assert_str_eq(q, "\"x\\u0000y\"");
-	free(q);
-	q = wb_json_quote("");
-	cr_assert_str_eq(q, "\"\"");
-	free(q);
-}

@@ -18,8 +18,8 @@
 #include "checked.h"
 #include "timing.h"
 #include "cpuwork.h"
-#include "json.h"
 
+#include <cJSON.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -57,8 +57,11 @@
 #define MAX_BODY_SIZE           MAX_BYTES
 #define LISTEN_BACKLOG          4096
 #define DEFAULT_IDLE_TIMEOUT_S  30
+#define DEFAULT_HEADER_TIMEOUT_S 10     /* a request's headers, however they trickle */
+#define MAX_CONNS_CAP           16384   /* the default --max-conns is at most this */
 #define ACCEPT_PAUSE_MS         100     /* after accept() runs out of descriptors */
 #define PENDING_READ_LIMIT      65536   /* bytes buffered from a client that waits */
+#define EOF_CHECK_MS            100     /* after a waiting client's EOF: is it gone? */
 
 /* Event priorities (lower runs first); see server_start(). */
 enum { PRIORITY_TIMER = 0, PRIORITY_IO = 1, PRIORITIES = 2 };
@@ -74,9 +77,12 @@ struct stats {
 	long peak_in_flight;            /* the most in flight at once (since reset) */
 	double worst_lateness_ms;       /* latest timer, firing time - due time (since reset) */
 	long accept_pauses;             /* times accept() ran out of descriptors */
+	long header_timeouts;           /* connections closed: headers not done in time */
+	long conns_shed;                /* connections closed to stay within --max-conns */
 };
 
 struct pending;
+struct conn;
 
 struct server {
 	struct event_base *base;
@@ -90,6 +96,13 @@ struct server {
 	double started;                         /* monotonic seconds */
 	uint64_t random_state;                  /* for /bytes without ?seed= */
 	int no_stats;                           /* --no-stats: behave like a server without it */
+
+	/* Connections (connections.c). */
+	struct conn **conns;                    /* by descriptor */
+	size_t conn_slots;                      /* entries in conns: the descriptor limit */
+	long open_conns, max_conns;
+	struct conn *idle_head, *idle_tail;     /* not answering a request, oldest first */
+	struct timeval header_timeout;          /* a request's headers must be in by then */
 };
 
 /* A request answered later, from a timer: /delay, /hang and /drip. */
@@ -106,6 +119,15 @@ struct pending {
 	size_t bytes_total, bytes_sent;
 	unsigned pieces_total, pieces_sent;
 	double body_start, interval;
+
+	/* Watching the client while it waits (pending.c). */
+	bufferevent_data_cb evhttp_on_write;    /* evhttp's callbacks, put back for the reply */
+	bufferevent_event_cb evhttp_on_event;
+	void *evhttp_arg;
+	struct event *eof_check;                /* after its EOF: is the client still there? */
+	int client_eof;                         /* it sent EOF: half-closed, or gone */
+	int close_after;                        /* close the connection after the reply */
+	int streaming;                          /* the reply has begun (/drip's body) */
 };
 
 
@@ -116,6 +138,8 @@ struct options {
 	const char *bind_address;
 	long idle_timeout_s;
 	int no_stats;           /* --no-stats: answer /stats with 404, as a real httpbin does */
+	long header_timeout_s;  /* --header-timeout */
+	long max_conns;         /* --max-conns; 0: from the descriptor limit */
 };
 
 /* --- replies.c --- */
@@ -136,6 +160,31 @@ const char *method_name(enum evhttp_cmd_type method);
 void out_echo_fields(struct evbuffer *out, struct evhttp_request *req,
 		     const struct evkeyvalq *args);
 struct evbuffer *echo_body(struct evhttp_request *req, const struct evkeyvalq *args);
+/* JSON replies are built with cJSON; every string from the request goes
+ * through utf8_text() first (invalid bytes become U+FFFD). */
+char *utf8_text(const char *s, size_t len);
+cJSON *json_object(void);
+cJSON *json_text(const char *s, size_t len);
+void json_add(cJSON *obj, const char *key, cJSON *item);
+void json_add_text(cJSON *obj, const char *key, const char *value);
+void json_add_repeatable(cJSON *obj, const char *key, cJSON *value);
+struct evbuffer *json_buffer(cJSON *doc);
+void head_content_type(struct evhttp_request *req);
+void answer_json(struct server *s, struct evhttp_request *req, int code, cJSON *doc);
+cJSON *parse_urlencoded(const char *text, size_t len);
+cJSON *query_args(struct evhttp_request *req);
+const char *request_header(struct evhttp_request *req, const char *name);
+cJSON *request_headers(struct evhttp_request *req);
+const char *request_origin(struct evhttp_request *req);
+cJSON *request_cookies(struct evhttp_request *req);
+/* What request_echo() puts in, as httpbin's get_dict() keys. */
+enum {
+	ECHO_ARGS = 1, ECHO_HEADERS = 2, ECHO_ORIGIN = 4, ECHO_URL = 8,
+	ECHO_METHOD = 16, ECHO_BODY = 32 /* data, files, form */, ECHO_JSON = 64,
+	ECHO_GET = ECHO_ARGS | ECHO_HEADERS | ECHO_ORIGIN | ECHO_URL,
+	ECHO_ANYTHING = ECHO_GET | ECHO_METHOD | ECHO_BODY | ECHO_JSON,
+};
+cJSON *request_echo(struct evhttp_request *req, const cJSON *args, unsigned fields);
 
 /* --- stats.c --- */
 void request_started(struct server *s);
@@ -146,10 +195,13 @@ void handle_stats_reset(struct server *s, struct evhttp_request *req, const char
 
 /* --- pending.c --- */
 void watch_for_client_close(struct pending *p);
-void stop_watching(struct pending *p);
 void pending_free(struct pending *p);
 void schedule(struct pending *p, double at);
 void pending_answer(struct pending *p, int code, struct evbuffer *body);
+void keep_watching(struct pending *p);
+struct bufferevent *prepare_final_reply(struct pending *p);
+void after_final_reply(struct bufferevent *bev, int client_eof);
+void pending_client_gone(struct pending *p);
 
 /* --- endpoints.c --- */
 int parse_count(const char *text, long min, long max, long *out);
@@ -162,11 +214,17 @@ void handle_drip(struct server *s, struct evhttp_request *req, const char *rest)
 void handle_stream(struct server *s, struct evhttp_request *req, const char *rest);
 void route_request(struct evhttp_request *req, void *arg);
 
+/* --- limits.c --- */
+void on_request(struct evhttp_request *req, void *arg);
+
 /* --- connections.c --- */
 struct bufferevent *new_connection_bufferevent(struct event_base *base, void *arg);
 /* After the listener is bound: accept() failing for want of descriptors pauses
  * accepting for a moment instead of spinning (see on_accept_error). */
 void watch_accept_errors(struct server *s);
+void conn_table_init(struct server *s);
+void conn_request_started(struct server *s, struct evhttp_request *req);
+void conn_watch_pending(struct server *s, struct evhttp_request *req, struct pending *p);
 
 
 /* --- pending.c --- */

@@ -1,7 +1,8 @@
 /*
  * labserver/main.c - the workbook's local httpbin-compatible server.
  *
- *     labserver [--port N] [--bind ADDR] [--idle-timeout S] [--no-stats] [--help]
+ *     labserver [--port N] [--bind ADDR] [--idle-timeout S] [--header-timeout S]
+ *               [--max-conns N] [--no-stats] [--help]
  *
  * The labs send their requests here instead of to the Internet, so that
  * every experiment is repeatable, fast, and works offline.  The first line
@@ -22,7 +23,7 @@
  *   table  ->  the handler either answers at once (answer()), or makes a
  *   "pending" request with a timer (/delay, /hang, /drip) and returns.  When
  *   the timer fires, the pending request is answered; if instead the client
- *   hangs up first, on_client_gone() cleans up.  Either way it is finished
+ *   hangs up first, pending_client_gone() cleans up.  Either way it is finished
  *   exactly once, and /stats counts it as in flight until then.
  *
  * Endpoints (JSON unless noted; shaped like httpbin's):
@@ -45,13 +46,19 @@
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: labserver [--port N] [--bind ADDR] [--idle-timeout S] [--no-stats] [--help]\n"
-		"  --port N          listen on port N (default 0: any free port)\n"
-		"  --bind ADDR       listen on numeric address ADDR (default 127.0.0.1)\n"
-		"  --idle-timeout S  close connections idle for S seconds (default %d)\n"
-		"  --no-stats        no /stats: behave like any other httpbin (for testing the labs)\n"
+		"usage: labserver [--port N] [--bind ADDR] [--idle-timeout S] [--header-timeout S]\n"
+		"                 [--max-conns N] [--no-stats] [--help]\n"
+		"  --port N            listen on port N (default 0: any free port)\n"
+		"  --bind ADDR         listen on numeric address ADDR (default 127.0.0.1)\n"
+		"  --idle-timeout S    close connections idle for S seconds (default %d)\n"
+		"  --header-timeout S  a request's headers must arrive within S seconds of its\n"
+		"                      first byte, however slowly they trickle (default %d)\n"
+		"  --max-conns N       at most N connections; past it the oldest one not busy\n"
+		"                      with a request is closed (default: 3/4 of the descriptor\n"
+		"                      limit, at most %d)\n"
+		"  --no-stats          no /stats: behave like any other httpbin (for testing the labs)\n"
 		"The first line on stdout is the base URL, e.g. http://127.0.0.1:41234\n",
-		DEFAULT_IDLE_TIMEOUT_S);
+		DEFAULT_IDLE_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S, MAX_CONNS_CAP);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -73,15 +80,17 @@ static struct options parse_options(int argc, char **argv)
 		{ "port",         required_argument, NULL, 'p' },
 		{ "bind",         required_argument, NULL, 'b' },
 		{ "idle-timeout", required_argument, NULL, 't' },
+		{ "header-timeout", required_argument, NULL, 'H' },
+		{ "max-conns",    required_argument, NULL, 'm' },
 		{ "no-stats",     no_argument,       NULL, 'n' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S, 0 };
+	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S, 0, DEFAULT_HEADER_TIMEOUT_S, 0 };
 	int c;
 
 	opterr = 0;     /* we print our own messages, each followed by the usage */
-	while ((c = getopt_long(argc, argv, ":p:b:t:nh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:b:t:H:m:nh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_count(optarg, 0, 65535, &opt.port) < 0)
@@ -94,6 +103,15 @@ static struct options parse_options(int argc, char **argv)
 			if (parse_count(optarg, 1, 3600, &opt.idle_timeout_s) < 0)
 				usage_error("--idle-timeout: \"%s\" is not a number of seconds (1..3600)",
 					    optarg);
+			break;
+		case 'H':
+			if (parse_count(optarg, 1, 3600, &opt.header_timeout_s) < 0)
+				usage_error("--header-timeout: \"%s\" is not a number of seconds (1..3600)",
+					    optarg);
+			break;
+		case 'm':
+			if (parse_count(optarg, 1, 1000000, &opt.max_conns) < 0)
+				usage_error("--max-conns: \"%s\" is not a count (1..1000000)", optarg);
 			break;
 		case 'n':
 			opt.no_stats = 1;
@@ -185,6 +203,18 @@ static void start_listening(struct server *s, const struct options *opt)
 	watch_accept_errors(s);
 }
 
+/* The cap keeps descriptors in reserve (for the listener's next accept, the
+ * log, a burst) below the limit; see make_room() in connections.c. */
+static void set_max_conns(struct server *s, const struct options *opt)
+{
+	conn_table_init(s);
+	long limit = (long)s->conn_slots;
+	long fallback = limit / 4 * 3 < MAX_CONNS_CAP ? limit / 4 * 3 : MAX_CONNS_CAP;
+	s->max_conns = opt->max_conns > 0 ? opt->max_conns : fallback;
+	if (s->max_conns > limit - 16)
+		usage_error("--max-conns %ld: the descriptor limit is %ld", s->max_conns, limit);
+}
+
 static void server_start(struct server *s, const struct options *opt)
 {
 	/* PRECISE_TIMER: without it libevent reads a coarse clock on Linux
@@ -219,6 +249,9 @@ static void server_start(struct server *s, const struct options *opt)
 	 * plain queue, O(1) to re-arm, instead of its heap of all timers. */
 	struct timeval idle = { opt->idle_timeout_s, 0 };
 	s->idle_timeout = *CHECK_PTR(event_base_init_common_timeout(s->base, &idle));
+	struct timeval headers = { opt->header_timeout_s, 0 };
+	s->header_timeout = *CHECK_PTR(event_base_init_common_timeout(s->base, &headers));
+	set_max_conns(s, opt);
 
 	s->http = CHECK_PTR(evhttp_new(s->base));
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -233,7 +266,7 @@ static void server_start(struct server *s, const struct options *opt)
 	 * Pending requests are exempt: see watch_for_client_close(). */
 	evhttp_set_timeout_tv(s->http, &s->idle_timeout);
 	evhttp_set_default_content_type(s->http, "application/json");
-	evhttp_set_gencb(s->http, route_request, s);
+	evhttp_set_gencb(s->http, on_request, s);  /* limits.c, then route_request() */
 	evhttp_set_bevcb(s->http, new_connection_bufferevent, s);
 
 	start_listening(s, opt);
@@ -282,11 +315,12 @@ static void server_free(struct server *s)
 	 * connection, so evhttp_free() frees it when it closes the connection. */
 	while (s->pending != NULL) {
 		struct pending *p = s->pending;
-		evhttp_connection_set_closecb(evhttp_request_get_connection(p->req), NULL, NULL);
+		conn_watch_pending(s, p->req, NULL);
 		request_abandoned(s);
 		pending_free(p);
 	}
 	evhttp_free(s->http);           /* the connections, their requests, the listener */
+	free(s->conns);
 	event_free(s->accept_resume);
 	event_free(s->on_sigint);
 	event_free(s->on_sigterm);

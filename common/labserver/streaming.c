@@ -67,8 +67,10 @@ static void drip_next_piece(struct pending *p);
 static void drip_finish(struct pending *p)
 {
 	struct server *s = p->server;
-	stop_watching(p);
+	int client_eof = p->client_eof;
+	struct bufferevent *bev = prepare_final_reply(p);
 	evhttp_send_reply_end(p->req);
+	after_final_reply(bev, client_eof);
 	request_finished(s);
 	pending_free(p);
 }
@@ -79,7 +81,11 @@ static void drip_start_body(struct pending *p)
 	snprintf(length, sizeof length, "%zu", p->bytes_total);
 	set_header(p->req, "Content-Type", "application/octet-stream");
 	set_header(p->req, "Content-Length", length);   /* and so: not chunked */
+	if (p->close_after)
+		set_header(p->req, "Connection", "close");
 	evhttp_send_reply_start(p->req, p->code, NULL);
+	p->streaming = 1;
+	keep_watching(p);       /* evhttp's write put its callbacks back */
 
 	if (p->pieces_total == 0) {
 		drip_finish(p);
@@ -108,6 +114,7 @@ static void drip_next_piece(struct pending *p)
 	}
 	evhttp_send_reply_chunk(p->req, piece);         /* just the bytes: no chunk framing */
 	evbuffer_free(piece);
+	keep_watching(p);
 
 	if (p->pieces_sent == p->pieces_total)
 		drip_finish(p);
