@@ -29,6 +29,7 @@ command -v gnuplot >/dev/null 2>&1 || want gnuplot-nox
 command -v timeout >/dev/null 2>&1 || want coreutils
 command -v pgrep >/dev/null 2>&1 || want procps   # the test suite looks for leftover processes
 command -v patch >/dev/null 2>&1 || want patch    # the test suite applies the wrong solutions (tests/mutants)
+command -v curl >/dev/null 2>&1 || want curl      # a client nobody here wrote, for tests/test_compat.sh
 
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
