@@ -80,6 +80,8 @@ struct conn {
 	struct evhttp_connection *evcon;
 	struct event *deadline;         /* first registration, then the header deadline */
 	struct pending *pending;        /* the request it waits for, if any */
+	struct big_reply *reply;        /* the large reply it is being sent, if any */
+	struct evbuffer_cb_entry *output_count;   /* keeps server->out_held */
 	int busy;                       /* a request is being answered */
 	int fd;
 	struct conn *prev, *next;       /* in server->idle_conns while !busy */
@@ -132,6 +134,14 @@ static void on_conn_closed(struct evhttp_connection *evcon, void *arg)
 	struct server *s = c->server;
 	if (c->pending != NULL)
 		pending_client_gone(c->pending);
+	/* What is still queued goes with the connection, without callbacks.
+	 * (A large reply's output is counted as its reservation instead.) */
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->reply != NULL)
+		big_reply_gone(c->reply);
+	else
+		s->out_held -= (long long)evbuffer_get_length(out);
+	CHECK_SYS(evbuffer_remove_cb_entry(out, c->output_count));
 	if (!c->busy)
 		idle_list_remove(c);
 	s->conns[c->fd] = NULL;
@@ -163,6 +173,17 @@ static void on_input(struct evbuffer *in, const struct evbuffer_cb_info *info, v
 	if (c->busy || info->n_added == 0 || evtimer_pending(c->deadline, NULL))
 		return;
 	CHECK_SYS(evtimer_add(c->deadline, &c->server->header_timeout));
+}
+
+/* Every change to a connection's output buffer: the total is what the
+ * clients make us hold (limits.c refuses large replies past --reply-memory).
+ * Counted as the buffers change, so no walk over the connections is needed. */
+static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)out;
+	struct conn *c = arg;
+	if (c->reply == NULL)
+		c->server->out_held += (long long)info->n_added - (long long)info->n_deleted;
 }
 
 /* Over the cap: close the oldest connection that is not answering a request
@@ -199,6 +220,17 @@ static void on_registered(evutil_socket_t fd, short what, void *arg)
 		DIE("evbuffer_add_cb: out of memory");
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		CHECK_SYS(evtimer_add(c->deadline, &s->header_timeout));
+	/* Left to itself, Linux grows a socket's send buffer to 4 MB for a
+	 * client that does not read: 200 of them, 800 MB of kernel memory that
+	 * no --reply-memory sees.  A fixed size caps it (and, being fixed, stops
+	 * the growing); 256 KiB still fills a loopback or LAN pipe. */
+	int sndbuf = CONN_SNDBUF;
+	CHECK_SYS(setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf));
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	s->out_held += (long long)evbuffer_get_length(out);
+	c->output_count = evbuffer_add_cb(out, on_output, c);
+	if (c->output_count == NULL)
+		DIE("evbuffer_add_cb: out of memory");
 	make_room(s);
 }
 
@@ -244,6 +276,19 @@ void conn_request_started(struct server *s, struct evhttp_request *req)
 void conn_watch_pending(struct server *s, struct evhttp_request *req, struct pending *p)
 {
 	conn_of(s, req)->pending = p;
+}
+
+/* While a large reply is under way, its output is counted as its
+ * reservation (server->reply_reserved), not byte by byte: see limits.c. */
+void conn_watch_reply(struct server *s, struct evhttp_request *req, struct big_reply *r)
+{
+	struct conn *c = conn_of(s, req);
+	long long queued = (long long)evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->reply == NULL && r != NULL)
+		s->out_held -= queued;
+	else if (c->reply != NULL && r == NULL)
+		s->out_held += queued;
+	c->reply = r;
 }
 
 void conn_table_init(struct server *s)

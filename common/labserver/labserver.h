@@ -62,6 +62,21 @@
 #define ACCEPT_PAUSE_MS         100     /* after accept() runs out of descriptors */
 #define PENDING_READ_LIMIT      65536   /* bytes buffered from a client that waits */
 #define EOF_CHECK_MS            100     /* after a waiting client's EOF: is it gone? */
+/* /drip pacing (streaming.c): a drip's pieces are at least DRIP_MIN_GAP_S
+ * apart, and further apart when many drips run, so that all of them together
+ * make at most about DRIP_WRITES_PER_S writes a second. */
+#define DRIP_MIN_GAP_S          0.01
+#define DRIP_WRITES_PER_S       10000
+/* Reply memory (limits.c, streaming.c): /bytes and /stream are generated a
+ * part at a time, the next when the last has gone out; all the output held
+ * for clients together stays under --reply-memory, and the last quarter
+ * above it is kept for small replies (/get), so that a fresh client is
+ * still served while the large replies are refused with 503. */
+#define REPLY_PART_SIZE         65536   /* /bytes: a part; multiple of 8 (see add_random_bytes) */
+#define SMALL_REPLY             16384   /* a reply this small may use the reserve */
+#define DEFAULT_REPLY_MEMORY_MIB 128
+#define CONN_SNDBUF             262144  /* the kernel's share of a connection's output */
+#define JSON_ESCAPE_GROWTH      6       /* a byte echoed in JSON: at most \u00XX */
 
 /* Event priorities (lower runs first); see server_start(). */
 enum { PRIORITY_TIMER = 0, PRIORITY_IO = 1, PRIORITIES = 2 };
@@ -79,10 +94,12 @@ struct stats {
 	long accept_pauses;             /* times accept() ran out of descriptors */
 	long header_timeouts;           /* connections closed: headers not done in time */
 	long conns_shed;                /* connections closed to stay within --max-conns */
+	long replies_refused;           /* 503: the reply memory was spent */
 };
 
 struct pending;
 struct conn;
+struct big_reply;
 
 struct server {
 	struct event_base *base;
@@ -103,6 +120,12 @@ struct server {
 	long open_conns, max_conns;
 	struct conn *idle_head, *idle_tail;     /* not answering a request, oldest first */
 	struct timeval header_timeout;          /* a request's headers must be in by then */
+
+	/* Limits on the work and memory clients may cost us. */
+	long drips_streaming;                   /* /drip bodies under way (streaming.c) */
+	long long out_held;                     /* bytes in all connections' output buffers */
+	long long reply_reserved;               /* the most the large replies under way may add */
+	long long reply_memory;                 /* --reply-memory, in bytes */
 };
 
 /* A request answered later, from a timer: /delay, /hang and /drip. */
@@ -140,6 +163,7 @@ struct options {
 	int no_stats;           /* --no-stats: answer /stats with 404, as a real httpbin does */
 	long header_timeout_s;  /* --header-timeout */
 	long max_conns;         /* --max-conns; 0: from the descriptor limit */
+	long reply_memory_mib;  /* --reply-memory */
 };
 
 /* --- replies.c --- */
@@ -213,9 +237,12 @@ void handle_bytes(struct server *s, struct evhttp_request *req, const char *rest
 void handle_drip(struct server *s, struct evhttp_request *req, const char *rest);
 void handle_stream(struct server *s, struct evhttp_request *req, const char *rest);
 void route_request(struct evhttp_request *req, void *arg);
+/* The connection of a large reply under way is going away (connections.c). */
+void big_reply_gone(struct big_reply *r);
 
 /* --- limits.c --- */
 void on_request(struct evhttp_request *req, void *arg);
+long long reply_estimate(struct evhttp_request *req);
 
 /* --- connections.c --- */
 struct bufferevent *new_connection_bufferevent(struct event_base *base, void *arg);
@@ -225,6 +252,7 @@ void watch_accept_errors(struct server *s);
 void conn_table_init(struct server *s);
 void conn_request_started(struct server *s, struct evhttp_request *req);
 void conn_watch_pending(struct server *s, struct evhttp_request *req, struct pending *p);
+void conn_watch_reply(struct server *s, struct evhttp_request *req, struct big_reply *r);
 
 
 /* --- pending.c --- */

@@ -3,6 +3,8 @@
  */
 #include "labserver.h"
 
+#include <sys/queue.h>   /* TAILQ_FOREACH, over the request headers */
+
 /*
  * CONNECT asks us to become a tunnel, which a test server is not.  evhttp
  * treats a reply to CONNECT as having no body: it sends ours without a
@@ -38,6 +40,50 @@ static void refuse_connect(struct server *s, struct evhttp_request *req)
 	answer(s, req, 405, body);
 }
 
+/*
+ * Reply memory.  What we hold for clients is their output buffers (counted
+ * in server->out_held by connections.c), and a reply is refused before it
+ * is made, not after: the most it could add is estimated from the request.
+ * An echo (/anything, /get, each /stream line) repeats the request, and in
+ * JSON a byte may become six (\u00XX); /bytes holds one part at a time.
+ */
+long long reply_estimate(struct evhttp_request *req)
+{
+	long long in = (long long)evbuffer_get_length(evhttp_request_get_input_buffer(req));
+	in += (long long)strlen(evhttp_request_get_uri(req));
+	const struct evkeyval *h;
+	TAILQ_FOREACH(h, evhttp_request_get_input_headers(req), next)
+		in += (long long)(strlen(h->key) + strlen(h->value) + 8);
+	long long need = JSON_ESCAPE_GROWTH * in + 1024;
+	const char *path = request_path(req);
+	if (path != NULL && strncmp(path, "/bytes", 6) == 0 && need < REPLY_PART_SIZE)
+		need = REPLY_PART_SIZE;
+	return need;
+}
+
+/* Past --reply-memory, large replies are refused; small ones may use a
+ * reserve of a quarter more, so that /get and /stats still work.  A large
+ * reply under way counts as its reservation (streaming.c) besides what it
+ * holds now: its buffer empties and fills again, and an admission made
+ * while it was empty must not overcommit. */
+static int reply_memory_spent(const struct server *s, long long need)
+{
+	long long limit = s->reply_memory;
+	if (need <= SMALL_REPLY)
+		limit += s->reply_memory / 4;
+	return s->out_held + s->reply_reserved + need > limit;
+}
+
+static void refuse_for_memory(struct server *s, struct evhttp_request *req)
+{
+	s->stats.replies_refused++;
+	request_started(s);
+	set_header(req, "Retry-After", "1");
+	answer_error(s, req, 503, "the server holds %lld MiB of replies for slow clients "
+		     "(--reply-memory %lld): try again later",
+		     (s->out_held + s->reply_reserved) >> 20, s->reply_memory >> 20);
+}
+
 /* evhttp calls this for every request it has read in full. */
 void on_request(struct evhttp_request *req, void *arg)
 {
@@ -45,6 +91,8 @@ void on_request(struct evhttp_request *req, void *arg)
 	conn_request_started(s, req);   /* its headers are in: no deadline now */
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT)
 		refuse_connect(s, req);
+	else if (reply_memory_spent(s, reply_estimate(req)))
+		refuse_for_memory(s, req);
 	else
 		route_request(req, arg);
 }

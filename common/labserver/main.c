@@ -2,7 +2,7 @@
  * labserver/main.c - the workbook's local httpbin-compatible server.
  *
  *     labserver [--port N] [--bind ADDR] [--idle-timeout S] [--header-timeout S]
- *               [--max-conns N] [--no-stats] [--help]
+ *               [--max-conns N] [--reply-memory MIB] [--no-stats] [--help]
  *
  * The labs send their requests here instead of to the Internet, so that
  * every experiment is repeatable, fast, and works offline.  The first line
@@ -47,7 +47,7 @@ static void usage(FILE *to)
 {
 	fprintf(to,
 		"usage: labserver [--port N] [--bind ADDR] [--idle-timeout S] [--header-timeout S]\n"
-		"                 [--max-conns N] [--no-stats] [--help]\n"
+		"                 [--max-conns N] [--reply-memory MIB] [--no-stats] [--help]\n"
 		"  --port N            listen on port N (default 0: any free port)\n"
 		"  --bind ADDR         listen on numeric address ADDR (default 127.0.0.1)\n"
 		"  --idle-timeout S    close connections idle for S seconds (default %d)\n"
@@ -56,9 +56,12 @@ static void usage(FILE *to)
 		"  --max-conns N       at most N connections; past it the oldest one not busy\n"
 		"                      with a request is closed (default: 3/4 of the descriptor\n"
 		"                      limit, at most %d)\n"
+		"  --reply-memory MIB  at most MIB MiB of replies held for clients that read\n"
+		"                      slowly; past it large replies get 503 (default %d)\n"
 		"  --no-stats          no /stats: behave like any other httpbin (for testing the labs)\n"
 		"The first line on stdout is the base URL, e.g. http://127.0.0.1:41234\n",
-		DEFAULT_IDLE_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S, MAX_CONNS_CAP);
+		DEFAULT_IDLE_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S, MAX_CONNS_CAP,
+		DEFAULT_REPLY_MEMORY_MIB);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -82,15 +85,17 @@ static struct options parse_options(int argc, char **argv)
 		{ "idle-timeout", required_argument, NULL, 't' },
 		{ "header-timeout", required_argument, NULL, 'H' },
 		{ "max-conns",    required_argument, NULL, 'm' },
+		{ "reply-memory", required_argument, NULL, 'r' },
 		{ "no-stats",     no_argument,       NULL, 'n' },
 		{ "help",         no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S, 0, DEFAULT_HEADER_TIMEOUT_S, 0 };
+	struct options opt = { 0, "127.0.0.1", DEFAULT_IDLE_TIMEOUT_S, 0, DEFAULT_HEADER_TIMEOUT_S, 0,
+			       DEFAULT_REPLY_MEMORY_MIB };
 	int c;
 
 	opterr = 0;     /* we print our own messages, each followed by the usage */
-	while ((c = getopt_long(argc, argv, ":p:b:t:H:m:nh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:b:t:H:m:r:nh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_count(optarg, 0, 65535, &opt.port) < 0)
@@ -112,6 +117,11 @@ static struct options parse_options(int argc, char **argv)
 		case 'm':
 			if (parse_count(optarg, 1, 1000000, &opt.max_conns) < 0)
 				usage_error("--max-conns: \"%s\" is not a count (1..1000000)", optarg);
+			break;
+		case 'r':
+			if (parse_count(optarg, 1, 65536, &opt.reply_memory_mib) < 0)
+				usage_error("--reply-memory: \"%s\" is not a number of MiB (1..65536)",
+					    optarg);
 			break;
 		case 'n':
 			opt.no_stats = 1;
@@ -252,6 +262,7 @@ static void server_start(struct server *s, const struct options *opt)
 	struct timeval headers = { opt->header_timeout_s, 0 };
 	s->header_timeout = *CHECK_PTR(event_base_init_common_timeout(s->base, &headers));
 	set_max_conns(s, opt);
+	s->reply_memory = (long long)opt->reply_memory_mib << 20;
 
 	s->http = CHECK_PTR(evhttp_new(s->base));
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |

@@ -196,6 +196,8 @@ struct pending *pending_new(struct server *s, struct evhttp_request *req,
 void pending_free(struct pending *p)
 {
 	struct server *s = p->server;
+	if (p->streaming)
+		s->drips_streaming--;           /* see drip_start_body() */
 	if (p->prev != NULL)
 		p->prev->next = p->next;
 	else

@@ -43,6 +43,8 @@ static cJSON *stats_json(const struct server *s)
 		{ "open_connections", s->open_conns },
 		{ "header_timeouts", st->header_timeouts },
 		{ "connections_shed", st->conns_shed },
+		{ "replies_refused", st->replies_refused },
+		{ "reply_bytes_held", (double)(s->out_held + s->reply_reserved) },
 		{ "uptime_s", wb_now() - s->started },
 		{ "pid", getpid() },
 	};
