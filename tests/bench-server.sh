@@ -6,7 +6,10 @@
 #      (wall time, errors, overlap, lateness; goals: <= 1.3 s, 0 errors,
 #      p99 lateness <= 10 ms);
 #   2. keep-alive GET /get throughput: with wrk if it is installed, else with
-#      bench_server's own libcurl loop (goal: >= 60,000 req/s).
+#      bench_server's own libcurl loop (goal: >= 60,000 req/s);
+#   3. bench_attacks: the server's peak RSS with 200 slow readers, and /get's
+#      p99 while 500 slowloris clients trickle and while 2,000 drips run
+#      (goal: <= 100 ms; drips within 10 % of their duration).
 # The server is stopped however the script ends; nothing else is started.
 set -eu
 
@@ -61,3 +64,16 @@ if command -v wrk >/dev/null 2>&1; then
 else
 	"$BIN/bench_server" --url "$url" --requests 0 --throughput 5
 fi
+echo
+
+# A fresh server for the attacks: the throughput run must not colour them.
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+"$BIN/labserver" >"$tmp/url2" &
+server_pid=$!
+tries=0
+while [ ! -s "$tmp/url2" ] && [ "$tries" -lt 50 ]; do
+	tries=$((tries + 1))
+	sleep 0.1
+done
+"$BIN/bench_attacks" --url "$(head -n 1 "$tmp/url2")"
