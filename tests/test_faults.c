@@ -672,3 +672,47 @@ Test(faults, reply_memory_cap_refuses_with_503, .timeout = 40)
 		  get_status, get_seconds);
 	stop_server(&s);
 }
+
+/* --- HEAD on every endpoint, then a second request on the same connection ------------- */
+
+/* Where the first reply's headers end, in what one connection received. */
+static const char *after_headers(const char *text)
+{
+	const char *end = strstr(text, "\r\n\r\n");
+	return end ? end + 4 : NULL;
+}
+
+/*
+ * A body after a HEAD reply lands in front of the next reply on a
+ * kept-alive connection: httpx then fails with "illegal status line", curl
+ * says "Excess found".  So for every endpoint: HEAD, then GET, pipelined on
+ * one connection; the bytes right after HEAD's headers must be the GET's
+ * status line.
+ */
+Test(faults, head_on_every_endpoint_then_a_second_request, .timeout = 60)
+{
+	static const char *const paths[] = {
+		"/", "/get", "/anything", "/anything/x", "/delay/0", "/bytes/16", "/stream/2",
+		"/drip?duration=0&numbytes=3&delay=0", "/status/200", "/status/404", "/status/418",
+		"/headers", "/ip", "/user-agent", "/uuid", "/cookies", "/response-headers?a=b",
+		"/redirect/1", "/stats", "/no-such-endpoint",
+	};
+	struct server s = start_server(0, NULL, NULL, NULL, NULL);
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		char request[1024], got[65536];
+		snprintf(request, sizeof request,
+			 "HEAD %s HTTP/1.1\r\nHost: test\r\n\r\n"
+			 "GET /get HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", paths[i]);
+		int fd = connect_to(s.port), closed;
+		send_text(fd, request);
+		read_until_close(fd, got, sizeof got, 10, &closed);
+		CHECK_SYS(close(fd));
+		const char *next = after_headers(got);
+		cr_assert(strncmp(got, "HTTP/1.1 ", 9) == 0 && next != NULL,
+			  "HEAD %s: no complete reply: %.200s", paths[i], got);
+		cr_assert(strncmp(next, "HTTP/1.1 200", 12) == 0,
+			  "HEAD %s: the next bytes on the connection are not the GET's status line "
+			  "but \"%.60s\": a HEAD reply must carry no body", paths[i], next);
+	}
+	stop_server(&s);
+}

@@ -174,6 +174,8 @@ void out_add(struct evbuffer *out, const void *data, size_t len);
 #define out_literal(out, text) out_add((out), (text), sizeof(text) - 1)
 void out_string_n(struct evbuffer *out, const char *s, size_t len);
 void set_header(struct evhttp_request *req, const char *name, const char *value);
+/* A complete reply; HEAD gets the headers and no body.  answer() counts it in /stats too. */
+void send_reply(struct evhttp_request *req, int code, struct evbuffer *body);
 void answer(struct server *s, struct evhttp_request *req, int code,
 	    struct evbuffer *body);
 void answer_error(struct server *s, struct evhttp_request *req, int code,

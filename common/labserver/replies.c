@@ -183,13 +183,12 @@ void head_content_type(struct evhttp_request *req)
 }
 
 /*
- * Send a complete reply and count the request as finished.  body may be NULL.
- * A HEAD request gets the same headers as a GET, its Content-Length too, and
- * no body: evhttp would send the body anyway, and on a kept-alive connection
- * the client would read it as the start of the next reply.
+ * Send a complete reply, counted or not in /stats.  body may be NULL.  A HEAD
+ * request gets the same headers as a GET, its Content-Length too, and no
+ * body: evhttp would send the body anyway, and on a kept-alive connection the
+ * client would read it as the start of the next reply.
  */
-void answer(struct server *s, struct evhttp_request *req, int code,
-	    struct evbuffer *body)
+void send_reply(struct evhttp_request *req, int code, struct evbuffer *body)
 {
 	if (body != NULL && evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
 		char length[32];
@@ -199,6 +198,13 @@ void answer(struct server *s, struct evhttp_request *req, int code,
 		CHECK_SYS(evbuffer_drain(body, evbuffer_get_length(body)));
 	}
 	evhttp_send_reply(req, code, NULL, body);  /* NULL: the standard reason phrase */
+}
+
+/* Send a complete reply and count the request as finished.  body may be NULL. */
+void answer(struct server *s, struct evhttp_request *req, int code,
+	    struct evbuffer *body)
+{
+	send_reply(req, code, body);
 	if (body != NULL)
 		evbuffer_free(body);
 	request_finished(s);

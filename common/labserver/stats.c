@@ -65,7 +65,7 @@ void handle_stats(struct server *s, struct evhttp_request *req, const char *rest
 		return;
 	}
 	struct evbuffer *body = json_buffer(stats_json(s));
-	evhttp_send_reply(req, 200, NULL, body);
+	send_reply(req, 200, body);
 	evbuffer_free(body);
 }
 
