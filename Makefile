@@ -71,8 +71,9 @@ $(BIN)/labserver: $(LABSERVER_SRCS:%.c=$(OBJ)/%.o) $(COMMON_LIB)
 
 # --- Tests of the toolkit and the server -------------------------------------
 TEST_SUITES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
-$(foreach t,$(TEST_SUITES),$(eval $(BIN)/$(t): $(OBJ)/tests/$(t).o $(COMMON_LIB)))
-$(TEST_SUITES:%=$(OBJ)/tests/%.o): EXTRA_CFLAGS = $(CRITERION_CFLAGS)
+# tests/fixture.c: what the server's suites share (the program to start, raw sockets).
+$(foreach t,$(TEST_SUITES),$(eval $(BIN)/$(t): $(OBJ)/tests/$(t).o $(OBJ)/tests/fixture.o $(COMMON_LIB)))
+$(TEST_SUITES:%=$(OBJ)/tests/%.o) $(OBJ)/tests/fixture.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
 $(TEST_SUITES:%=$(BIN)/%):
 	$(call link,$(CRITERION_LIBS))
 

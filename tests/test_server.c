@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "checked.h"
+#include "fixture.h"
 #include "timing.h"
 #include "http.h"
 #include "server.h"
@@ -42,19 +43,6 @@ static int url_port(const char *url)
 	const char *colon = strrchr(url, ':');
 	cr_assert(colon != NULL, "no port in %s", url);
 	return atoi(colon + 1);
-}
-
-/* The same program wb_server_url() runs: $LABSERVER, or the one beside us. */
-static void labserver_path(char *path, size_t cap)
-{
-	const char *from_env = getenv("LABSERVER");
-	if (from_env != NULL && *from_env != '\0') {
-		snprintf(path, cap, "%s", from_env);
-		return;
-	}
-	ssize_t n = CHECK_SYS(readlink("/proc/self/exe", path, cap - 1));
-	path[n] = '\0';
-	strcpy(strrchr(path, '/') + 1, "labserver");
 }
 
 /* The number under `key` in a JSON object; the test fails if there is none. */
@@ -110,27 +98,6 @@ static void raise_fd_limit(void)
 }
 
 /* --- Helpers: raw sockets, for what libcurl would hide or refuse to send --------- */
-
-static int connect_to(int port)
-{
-	int fd = CHECK_SYS(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	struct sockaddr_in addr = {
-		.sin_family = AF_INET,
-		.sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	CHECK_SYS(connect(fd, (struct sockaddr *)&addr, sizeof addr));
-	return fd;
-}
-
-static void send_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = CHECK_SYS(send(fd, data, len, MSG_NOSIGNAL));
-		data += n;
-		len -= (size_t)n;
-	}
-}
 
 /* Read until the server closes (or timeout_s passes); NUL-terminates. */
 static size_t read_until_close(int fd, char *buf, size_t cap, double timeout_s)
