@@ -301,6 +301,20 @@ const char *wb_server_url(const char *explicit_url)
 	return server_url;
 }
 
+const char *wb_lab_server(const char *explicit_url)
+{
+	const char *url = wb_server_url(explicit_url);
+	char probe[1024];
+	struct wb_http_result r;
+	wb_url(probe, sizeof probe, url, "/get");
+	if (wb_http_fetch(probe, 10.0, &r, NULL) != 0) {
+		fprintf(stderr, "cannot use the server %s: %s (check --url or LAB_URL: an "
+				"httpbin-compatible server must answer there)\n", url, r.error);
+		exit(1);
+	}
+	return url;
+}
+
 int wb_server_counts(const char *base_url, int reset, struct wb_server_stats *out)
 {
 	static int unavailable;

@@ -27,6 +27,11 @@
  * Dies with a clear message on failure. */
 const char *wb_server_url(const char *explicit_url);
 
+/* The same for a lab (its spec's .server): then one GET /get, so that a
+ * server given with --url or LAB_URL that does not answer is named at once,
+ * with libcurl's reason, before any experiment (exit 1). */
+const char *wb_lab_server(const char *explicit_url);
+
 /* Stop the server this process started (idempotent; also runs at exit and
  * on SIGINT/SIGTERM/SIGHUP). */
 void wb_server_stop(void);

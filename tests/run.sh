@@ -171,6 +171,12 @@ for dir in labs/[0-9][0-9]-*/; do
 			"$BIN/solution$n" --quick --no-plot >"$log" 2>&1 &&
 			! grep -q 'not done yet' "$log"
 		record "lab $n: reference program runs to its end against a server without /stats" $? "$log"
+
+		log=$LOGS/lab$n-unreachable.log
+		limit 30 "$BIN/lab$n" --quick --no-plot --url http://127.0.0.1:1 >"$log" 2>&1
+		status=$?
+		[ $status -eq 1 ] && grep -q 'cannot use the server http://127.0.0.1:1' "$log"
+		record "lab $n: a server that does not answer is named at once, with the reason, exit 1" $? "$log"
 	fi
 
 	if [ -x "tests/lab$n-extra.sh" ]; then

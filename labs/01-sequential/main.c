@@ -21,7 +21,7 @@ static const struct wb_lab_spec spec = {
 	.summary = "the sequential baseline: how long things take one after another",
 	.accepts = WB_OPT_URL | WB_OPT_REQUESTS | WB_OPT_DELAY | WB_OPT_TASKS | WB_OPT_TASK_MS,
 	.defaults = { .requests = 10, .delay = 0.5, .tasks = 4, .task_ms = 250 },
-	.server = wb_server_url,
+	.server = wb_lab_server,
 	.quick = { .requests = 4, .delay = 0.1, .tasks = 2, .task_ms = 50 },
 };
 

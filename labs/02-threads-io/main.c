@@ -24,7 +24,7 @@ static const struct wb_lab_spec spec = {
 	.summary = "threads for I/O: N waits overlapped into one",
 	.accepts = WB_OPT_URL | WB_OPT_REQUESTS | WB_OPT_DELAY | WB_OPT_WORKERS,
 	.defaults = { .requests = 10, .delay = 0.5, .workers = 4 },
-	.server = wb_server_url,
+	.server = wb_lab_server,
 	.quick = { .requests = 6, .delay = 0.1, .workers = 3 },
 };
 
@@ -251,14 +251,6 @@ int main(int argc, char **argv)
 		urls[i] = url;
 	struct wb_timeline *tl = wb_timeline_new((size_t)n + 8);
 
-	/* A first request checks the server answers at all, and fast. */
-	struct wb_http_result probe;
-	char get_url[512];
-	wb_url(get_url, sizeof get_url, lab.url, "/get");
-	if (wb_http_fetch(get_url, REQUEST_TIMEOUT_S, &probe, NULL) != 0) {
-		fprintf(stderr, "lab2: %s\n", probe.error);
-		return 1;
-	}
 
 	struct run run;
 	char name[64];

@@ -38,7 +38,7 @@ static const struct wb_lab_spec spec = {
 	.accepts = WB_OPT_URL | WB_OPT_REQUESTS | WB_OPT_DELAY | WB_OPT_TASK_MS | WB_OPT_INTERVAL,
 	.defaults = { .requests = 8, .delay = 0.25, .task_ms = 500, .interval_ms = 5 },
 	.quick = { .requests = 4, .delay = 0.1, .task_ms = 100, .interval_ms = 5 },
-	.server = wb_server_url,
+	.server = wb_lab_server,
 };
 
 #define TASKS 2                  /* two CPU-bound tasks, two threads: the course's figures */
@@ -56,16 +56,14 @@ const double sweep_ms[SWEEP_POINTS] = { 0.5, 5, 50 };
 /* The lab this program runs: every experiment is measured through it (wb_lab_measure). */
 static struct wb_lab lab4;
 
-/* "4.1, 4.2, 4.3": the exercises an experiment runs, for its messages. */
-static const char *exercises_in(unsigned needs)
+/* "4.1, 4.2, 4.3": the exercises an experiment runs, for its messages; NULL
+ * when it runs none (the driver's own code: no time limit needed). */
+static const char *exercises_in(unsigned needs, char *out, size_t cap)
 {
-	static char text[6][32];
-	static int next;
-	char *out = text[next++ % 6];
 	out[0] = '\0';
 	for (int k = 1; k <= 5; k++)
 		if (needs & GIL_NEEDS(k))
-			snprintf(out + strlen(out), 32 - strlen(out), "%s4.%d", *out ? ", " : "", k);
+			snprintf(out + strlen(out), cap - strlen(out), "%s4.%d", *out ? ", " : "", k);
 	return *out ? out : NULL;
 }
 
@@ -100,8 +98,9 @@ static int start_and_join(void *arg)
 static struct wb_usage measure_threads(struct gil_threads *gt, unsigned needs, const char *label,
 				       double expected_s)
 {
-	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs) ? exercises_in(needs) : "4.x",
-					     label, expected_s, start_and_join, gt);
+	char which[32];
+	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs, which, sizeof which), label,
+					     expected_s, start_and_join, gt);
 	return (struct wb_usage){ .wall_s = m.wall_s, .cpu_s = m.cpu_s };
 }
 
@@ -579,7 +578,9 @@ static struct convoy_run run_convoy(int cpu_threads, double interval_s, double s
 			 .arg_size = sizeof t[0], .stop = &stop },
 		.g = &g, .fd = fds[0], .seconds = seconds, .lat = lat,
 	};
-	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs), "round trips", seconds,
+	char which[32];
+	struct wb_measure m = wb_lab_measure(&lab4, exercises_in(needs, which, sizeof which),
+					     "round trips", seconds,
 					     convoy_round_trips, &call);
 	r.usage = (struct wb_usage){ .wall_s = m.wall_s, .cpu_s = m.cpu_s };
 	r.round_trips = call.count;
