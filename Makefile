@@ -96,15 +96,18 @@ define LAB_rules
 GIVEN_$(1) := $(patsubst %.c,$(OBJ)/%.o,$(filter-out labs/$(2)/main.c labs/$(2)/driver_%.c labs/$(2)/exercises.c,$(wildcard labs/$(2)/*.c)))
 DRIVER_$(1) := $(patsubst %.c,$(OBJ)/%.o,labs/$(2)/main.c $(wildcard labs/$(2)/driver_*.c)) $$(GIVEN_$(1))
 $(BIN)/lab$(1): $$(DRIVER_$(1)) $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
-	$$(call link)
+	$$(call link,$$(LAB$(1)_LIBS))
 $(BIN)/solution$(1): $$(DRIVER_$(1)) $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
-	$$(call link)
+	$$(call link,$$(LAB$(1)_LIBS))
 $(BIN)/check$(1): $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $$(GIVEN_$(1)) $(OBJ)/labs/$(2)/exercises.o $(COMMON_LIB)
-	$$(call link,$$(CRITERION_LIBS))
+	$$(call link,$$(CRITERION_LIBS) $$(LAB$(1)_LIBS))
 $(BIN)/check$(1)-solution: $(OBJ)/tests/lab$(1)_check.o $(OBJ)/tests/checker.o $$(GIVEN_$(1)) $(OBJ)/solutions/$(2)/exercises.o $(COMMON_LIB)
-	$$(call link,$$(CRITERION_LIBS))
-$(OBJ)/solutions/$(2)/exercises.o: EXTRA_CFLAGS = -Ilabs/$(2)
-$(OBJ)/tests/lab$(1)_check.o: EXTRA_CFLAGS = -Ilabs/$(2) $$(CRITERION_CFLAGS)
+	$$(call link,$$(CRITERION_LIBS) $$(LAB$(1)_LIBS))
+# A lab's own compiler flags and libraries (LABN_CFLAGS, LABN_LIBS) come from
+# its labs/NN-name/lab.mk, when it has one (lab 8's MPI, lab 6's bug zoo).
+$(OBJ)/labs/$(2)/%.o: EXTRA_CFLAGS = $$(LAB$(1)_CFLAGS)
+$(OBJ)/solutions/$(2)/exercises.o: EXTRA_CFLAGS = -Ilabs/$(2) $$(LAB$(1)_CFLAGS)
+$(OBJ)/tests/lab$(1)_check.o: EXTRA_CFLAGS = -Ilabs/$(2) $$(CRITERION_CFLAGS) $$(LAB$(1)_CFLAGS)
 
 LAB_PROGS += $(BIN)/lab$(1) $(BIN)/solution$(1) $(BIN)/check$(1) $(BIN)/check$(1)-solution
 LAB_NUMS += $(1)
@@ -130,6 +133,8 @@ lab$(1)-python: $(BIN)/labserver
 	@BUILD=$(BUILD) labs/$(2)/python/run.sh $$(ARGS)
 endif
 endef
+# Rules a lab needs beyond the common shape live beside it, in labs/NN-name/lab.mk.
+include $(wildcard labs/*/lab.mk)
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_rules,$(call lab_num,$(d)),$(d))))
 $(OBJ)/tests/checker.o: EXTRA_CFLAGS = $(CRITERION_CFLAGS)
 
@@ -148,13 +153,13 @@ $(BUILD)/mutants/%/exercises.c: tests/mutants/%.patch
 		patch -s --no-backup-if-mismatch -r - $@.tmp <$< && mv $@.tmp $@
 
 $(BUILD)/mutants/%/exercises.o: $(BUILD)/mutants/%/exercises.c $(BUILD)/deps.mk
-	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) \
-		-Ilabs/$(call lab_dir_of,$(call mutant_lab,$*)) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(WB_CFLAGS) $(CURL_CFLAGS) $(EVENT_CFLAGS) $(CJSON_CFLAGS) \
+		-Ilabs/$(call lab_dir_of,$(call mutant_lab,$*)) $(LAB$(call mutant_lab,$*)_CFLAGS) $(CFLAGS) -c $< -o $@
 
 .SECONDEXPANSION:
 $(BUILD)/mutants/%/check: $(BUILD)/mutants/%/exercises.o $$(GIVEN_$$(call mutant_lab,$$*)) \
 		$$(OBJ)/tests/$$(firstword $$(subst /, ,$$*))_check.o $(OBJ)/tests/checker.o $(COMMON_LIB)
-	$(call link,$(CRITERION_LIBS))
+	$(call link,$(CRITERION_LIBS) $(LAB$(call mutant_lab,$*)_LIBS))
 
 # Kept between runs: without them every mutant would be patched and compiled again.
 .PRECIOUS: $(BUILD)/mutants/%/exercises.c $(BUILD)/mutants/%/exercises.o
@@ -167,7 +172,7 @@ mutants: $(MUTANT_CHECKS) $(BIN)/labserver
 .DEFAULT_GOAL := all
 .PHONY: all solutions server test bench bench-server demo status clean help
 
-all: $(BIN)/labserver $(TEST_SUITES:%=$(BIN)/%) $(BENCH_PROGS:%=$(BIN)/%) $(LAB_PROGS)
+all: $(BIN)/labserver $(TEST_SUITES:%=$(BIN)/%) $(BENCH_PROGS:%=$(BIN)/%) $(LAB_PROGS) $(LAB_EXTRA_PROGS)
 
 # The reference programs and the server alone (the sanitizer builds of make test use it).
 solutions: $(BIN)/labserver $(LAB_NUMS:%=$(BIN)/solution%)
@@ -217,5 +222,8 @@ help:
 	@echo
 	@echo 'Labs: $(LAB_DIRS)'
 	@echo 'Options: V=1 shows commands; CC=clang and CFLAGS=... are honoured; SANITIZE=thread|address.'
+
+# The instructor's toolkit (handout, grade, watch, reset, report, present).
+-include scripts/toolkit.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
