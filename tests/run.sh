@@ -123,7 +123,13 @@ limit 600 ${MAKE:-make} -s BUILD="$BUILD/thread" SANITIZE=thread "$BUILD/thread/
 	grep -q 'cannot run under ThreadSanitizer' "$log" && [ "$(grep -c . "$log")" -eq 1 ]
 record "a checker built with -fsanitize=thread refuses in one line" $? "$log"
 
-for dir in labs/[0-9][0-9]-*/; do
+# One lab's steps.  Runs in a subshell with counters of its own: its output
+# goes to $LOGS/labs/N.out and its counts to $LOGS/labs/N.counts.
+lab_steps() {   # lab_steps DIR
+	local dir=$1 name n log json status san
+	passed=0
+	failed=0
+	failures=()
 	dir=${dir%/}
 	name=${dir#labs/}
 	n=${name%%-*}
@@ -184,7 +190,48 @@ for dir in labs/[0-9][0-9]-*/; do
 		BUILD=$BUILD MAKE=${MAKE:-make} limit 900 "tests/lab$n-extra.sh" >"$log" 2>&1
 		record "lab $n: extra checks (tests/lab$n-extra.sh)" $? "$log"
 	fi
+	printf '%s\n' "${failures[@]}" >"$LOGS/labs/$n.failures"
+	echo "$passed $failed" >"$LOGS/labs/$n.counts"
+}
+
+# Two labs at a time (every machine here has 2 cores, and much of a lab's
+# time is spent waiting on the server): each lab's block is printed whole,
+# in lab order, as soon as it and the labs before it are done.
+LAB_JOBS=${LAB_JOBS:-2}
+mkdir -p "$LOGS/labs"
+lab_dirs=(labs/[0-9][0-9]-*/)
+next_to_print=0
+print_finished_labs() {
+	while [ "$next_to_print" -lt "${#lab_dirs[@]}" ]; do
+		local d=${lab_dirs[$next_to_print]%/} k
+		k=${d#labs/}
+		k=${k%%-*}
+		k=${k#0}
+		[ -f "$LOGS/labs/$k.counts" ] || return 0
+		cat "$LOGS/labs/$k.out"
+		local p f name
+		read -r p f <"$LOGS/labs/$k.counts"
+		passed=$((passed + p))
+		failed=$((failed + f))
+		while IFS= read -r name; do
+			[ -n "$name" ] && failures+=("$name")
+		done <"$LOGS/labs/$k.failures"
+		next_to_print=$((next_to_print + 1))
+	done
+}
+for dir in "${lab_dirs[@]}"; do
+	dir=${dir%/}
+	n=${dir#labs/}
+	n=${n%%-*}
+	n=${n#0}
+	while [ "$(jobs -rp | wc -l)" -ge "$LAB_JOBS" ]; do
+		wait -n
+		print_finished_labs
+	done
+	(lab_steps "$dir") >"$LOGS/labs/$n.out" 2>&1 &
 done
+wait
+print_finished_labs
 
 # The checkers against wrong solutions (tests/mutants): each mutant is one test.
 if [ $# -gt 0 ]; then
