@@ -5,11 +5,13 @@
 #include "plot.h"
 #include "timing.h"
 
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* Raise the soft descriptor limit to the hard one (often 1024 against
  * 1048576): a lab with many requests in flight needs a descriptor each.
@@ -150,11 +152,227 @@ void wb_lab_sweep(struct wb_lab *lab, const struct wb_sweep *sw)
 	wb_plot_draw(&plot);
 }
 
+/* ---- --present: the question before each experiment (make present) -------
+ *
+ * labs/NN-name/questions.txt holds the questions, one entry per experiment:
+ *
+ *     [2.2] a pool of workers            <- the key, then a heading
+ *     Six requests of 0.1 s, 3 workers:  <- the question (any number of lines)
+ *     how long in all?
+ *     predict: write down a number of seconds.
+ *
+ * The key is what the driver passes to wb_lab_measure: "EX | label" first,
+ * then the exercise alone ("2.2", or "4.1, 4.2" in lab 4), then the label;
+ * the driver's own runs (no exercise) are "baseline".  An experiment with no
+ * entry gets a question made from its label.  Each key is shown once: the
+ * many runs of a sweep are one experiment. */
+
+#define MAX_QUESTIONS 64
+#define QUESTION_TEXT 1024
+
+struct question {
+	char key[64];
+	char heading[128];
+	char text[QUESTION_TEXT];
+	char predict[256];
+	int shown;
+};
+
+static struct question questions[MAX_QUESTIONS];
+static int nquestions = -1;   /* -1: the file has not been read yet */
+static char shown_defaults[MAX_QUESTIONS][64];
+static int nshown_defaults;
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	size_t lead = strspn(s, " \t");
+	memmove(s, s + lead, strlen(s + lead) + 1);
+}
+
+static void append_line(char *dst, size_t cap, const char *line)
+{
+	size_t used = strlen(dst);
+	snprintf(dst + used, cap - used, "%s%s", used ? "\n" : "", line);
+}
+
+/* Read labs/NN-name/questions.txt from the source tree, if the lab has one. */
+static void read_questions(int number)
+{
+	nquestions = 0;
+	char pattern[4096];
+	snprintf(pattern, sizeof pattern, "%s/labs/%02d-*/questions.txt", WB_SOURCE_DIR, number);
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return;
+	FILE *f = fopen(g.gl_pathv[0], "r");
+	globfree(&g);
+	if (!f)
+		return;
+	char line[1024];
+	struct question *q = NULL;
+	while (fgets(line, sizeof line, f)) {
+		trim(line);
+		if (line[0] == '#' || (line[0] == '\0' && !q))
+			continue;
+		char *close = line[0] == '[' ? strchr(line, ']') : NULL;
+		if (close) {
+			if (nquestions == MAX_QUESTIONS)
+				break;
+			q = &questions[nquestions++];
+			memset(q, 0, sizeof *q);
+			*close = '\0';
+			snprintf(q->key, sizeof q->key, "%.63s", line + 1);
+			trim(q->key);
+			snprintf(q->heading, sizeof q->heading, "%.127s", close + 1);
+			trim(q->heading);
+		} else if (q && strncmp(line, "predict:", 8) == 0) {
+			char *p = line + 8;
+			trim(p);
+			append_line(q->predict, sizeof q->predict, p);
+		} else if (q && line[0]) {
+			append_line(q->text, sizeof q->text, line);
+		}
+	}
+	fclose(f);
+}
+
+static struct question *find_question(const char *key)
+{
+	for (int i = 0; i < nquestions; i++)
+		if (strcmp(questions[i].key, key) == 0)
+			return &questions[i];
+	return NULL;
+}
+
+/* Has this default question (no entry in the file) been shown already?  Marks it shown. */
+static int default_shown(const char *key)
+{
+	for (int i = 0; i < nshown_defaults; i++)
+		if (strcmp(shown_defaults[i], key) == 0)
+			return 1;
+	if (nshown_defaults < MAX_QUESTIONS)
+		snprintf(shown_defaults[nshown_defaults++], sizeof shown_defaults[0], "%.63s", key);
+	return 0;
+}
+
+/* A question's {requests}, {delay}, {tasks}, {workers}, {task_ms}, {interval} and
+ * {cores}, replaced by this run's settings (so --quick's questions fit --quick's run). */
+static void fill_in(const struct wb_lab *lab, const char *text, char *out, size_t cap)
+{
+	const struct wb_options *o = &lab->opt;
+	int cores = wb_cores();
+	size_t used = 0;
+	out[0] = '\0';
+	while (*text && used + 1 < cap) {
+		char value[32] = "";
+		const char *end = *text == '{' ? strchr(text, '}') : NULL;
+		size_t len = end ? (size_t)(end - text - 1) : 0;
+#define WORD(w) (len == strlen(w) && strncmp(text + 1, w, len) == 0)
+		if (!end)
+			;
+		else if (WORD("requests"))
+			snprintf(value, sizeof value, "%d", o->requests);
+		else if (WORD("delay"))
+			snprintf(value, sizeof value, "%g", o->delay);
+		else if (WORD("tasks"))
+			snprintf(value, sizeof value, "%d", o->tasks > 0 ? o->tasks : 2 * cores);
+		else if (WORD("workers"))
+			snprintf(value, sizeof value, "%d", o->workers > 0 ? o->workers : cores);
+		else if (WORD("task_ms"))
+			snprintf(value, sizeof value, "%g", o->task_ms);
+		else if (WORD("interval"))
+			snprintf(value, sizeof value, "%g", o->interval_ms);
+		else if (WORD("cores"))
+			snprintf(value, sizeof value, "%d", cores);
+#undef WORD
+		if (value[0]) {
+			used += (size_t)snprintf(out + used, cap - used, "%s", value);
+			text = end + 1;
+		} else {
+			out[used++] = *text++;
+			out[used] = '\0';
+		}
+		if (used >= cap)
+			used = cap - 1;
+	}
+}
+
+static void print_indented(const char *label, const char *text)
+{
+	const char *line = text;
+	int first = 1;
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+		printf("  %-10s %.*s\n", first ? label : "", (int)len, line);
+		first = 0;
+		line += len + (line[len] == '\n');
+	}
+}
+
+/* Before an experiment: its question and a prompt to predict, then Enter (unless
+ * --no-pause).  Returns 1 if a question was shown (the result follows it). */
+static int present_question(struct wb_lab *lab, const char *exercise, const char *label)
+{
+	if (nquestions < 0)
+		read_questions(lab->number);
+	const char *ex = exercise ? exercise : "baseline";
+	char both[160];
+	snprintf(both, sizeof both, "%s | %s", ex, label);
+	struct question *q = find_question(both);
+	if (!q)
+		q = find_question(ex);
+	if (!q)
+		q = find_question(label);
+	if (q ? q->shown : default_shown(both))
+		return 0;
+	char heading[200], text[QUESTION_TEXT];
+	if (q) {
+		q->shown = 1;
+		snprintf(heading, sizeof heading, "%s%s%s", exercise ? exercise : "the baseline",
+			 q->heading[0] ? ": " : "", q->heading);
+		snprintf(text, sizeof text, "%s", q->text[0] ? q->text : "(no question written yet)");
+	} else {
+		snprintf(heading, sizeof heading, "%s (%s)",
+			 exercise ? exercise : "the baseline", label);
+		snprintf(text, sizeof text, "What will this experiment (%s%s%s) take on %d cores, and why?",
+			 label, exercise ? ", exercise " : ", the driver's own code",
+			 exercise ? exercise : "", wb_cores());
+	}
+	printf("\n====================================================================\n");
+	char filled[QUESTION_TEXT];
+	fill_in(lab, heading, filled, sizeof filled);
+	printf("  Next: %s\n\n", filled);
+	fill_in(lab, text, filled, sizeof filled);
+	print_indented("Question:", filled);
+	fill_in(lab, q && q->predict[0] ? q->predict
+		: "write down the wall time you expect (and the speedup), before it runs.",
+		filled, sizeof filled);
+	print_indented("Predict:", filled);
+	if (!q)   /* for whoever writes the lab's questions: the key that would give it one */
+		printf("  (no question in labs/%02d-*/questions.txt for [%s] yet)\n", lab->number, both);
+	if (lab->opt.no_pause) {
+		printf("\n");
+	} else {
+		printf("\n  Enter for the next experiment (Ctrl-C stops) ... ");
+		fflush(stdout);
+		char answer[256];
+		/* a terminal echoes the Enter; a pipe (or its end) does not */
+		if (!fgets(answer, sizeof answer, stdin) || !isatty(STDIN_FILENO))
+			printf("\n");
+	}
+	fflush(stdout);
+	return 1;
+}
+
 struct wb_measure wb_lab_measure(struct wb_lab *lab, const char *exercise, const char *label,
 				 double expected_s, int (*call)(void *arg), void *arg)
 {
 	struct wb_measure m;
 	struct wb_usage u;
+	int presented = lab->opt.present && present_question(lab, exercise, label);
 	/* The driver's own code cannot hang: only an exercise gets a time limit. */
 	wb_progress_begin(label, exercise ? stuck_after(expected_s) : 0);
 	wb_usage_begin(&u);
@@ -163,6 +381,11 @@ struct wb_measure wb_lab_measure(struct wb_lab *lab, const char *exercise, const
 	wb_progress_end();
 	m.wall_s = u.wall_s;
 	m.cpu_s = u.cpu_s;
+	if (presented && m.status == WB_NOT_DONE)
+		printf("  Measured:  nothing: exercise %s is not done yet\n", exercise);
+	else if (presented && m.status == 0)
+		printf("  Measured:  %.3f s wall, %.3f s CPU (CPU / wall = %.2f)\n", m.wall_s, m.cpu_s,
+		       m.wall_s > 0 ? m.cpu_s / m.wall_s : 0);
 	if (m.status == -1) {
 		fprintf(stderr, "lab%d: exercise %s failed (see the message above); make check%d "
 			"says more\n", lab->number, exercise ? exercise : "(driver)", lab->number);
@@ -219,6 +442,11 @@ int wb_lab_finish(struct wb_lab *lab)
 	wb_out_path(png, sizeof png, lab->number, "results.png");
 	if (wb_results_write_dat(&lab->results, dat) != 0)
 		DIE("writing %s: %s", dat, wb_strerror(errno));
+	char html[4096];
+	wb_out_path(html, sizeof html, lab->number, "results.html");   /* for make report */
+	if (wb_results_write_html(&lab->results, lab->opt.quick ? "Quick settings" : "Full settings",
+				   html) != 0)
+		DIE("writing %s: %s", html, wb_strerror(errno));
 	if (lab->opt.json) {
 		if (wb_results_write_json(&lab->results, lab->opt.json) != 0)
 			DIE("writing %s: %s", lab->opt.json, wb_strerror(errno));

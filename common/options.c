@@ -21,7 +21,8 @@
 #define MAX_INTERVAL_MS 1000.0
 
 enum { OPT_URL = 256, OPT_REQUESTS, OPT_DELAY, OPT_TASKS, OPT_WORKERS, OPT_REPEAT,
-       OPT_TASK_MS, OPT_INTERVAL, OPT_QUICK, OPT_JSON, OPT_NO_PLOT, OPT_SEED, OPT_HELP };
+       OPT_TASK_MS, OPT_INTERVAL, OPT_QUICK, OPT_JSON, OPT_NO_PLOT, OPT_SEED, OPT_HELP,
+       OPT_PRESENT, OPT_NO_PAUSE };
 
 struct option_doc {
 	unsigned bit;     /* 0: always accepted */
@@ -55,6 +56,10 @@ static const struct option_doc docs[] = {
 	  "no plot in the terminal (PNG files are still written)" },
 	{ WB_OPT_SEED, { "seed", required_argument, NULL, OPT_SEED }, "N",
 	  "seed for anything random" },
+	{ 0, { "present", no_argument, NULL, OPT_PRESENT }, NULL,
+	  "for a class: each experiment after the question it answers, then Enter" },
+	{ 0, { "no-pause", no_argument, NULL, OPT_NO_PAUSE }, NULL,
+	  "with --present: show the questions, but do not wait for Enter" },
 	{ 0, { "help", no_argument, NULL, OPT_HELP }, NULL, "show this help" },
 };
 #define NDOCS (sizeof docs / sizeof docs[0])
@@ -221,6 +226,8 @@ void wb_options_parse(const struct wb_lab_spec *spec, int argc, char **argv,
 		case OPT_SEED:
 			o.seed = (uint64_t)parse_int(spec, "seed", optarg, 0, 2147483647);
 			break;
+		case OPT_PRESENT: o.present = 1; break;
+		case OPT_NO_PAUSE: o.present = 1; o.no_pause = 1; break;
 		case OPT_HELP: print_help(spec, &spec->defaults); exit(0);
 		case ':':
 			usage_error(spec, "%s needs a value", argv[optind - 1]);

@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* The options a lab may accept (--quick, --json, --no-plot and --help always are).
+/* The options a lab may accept (--quick, --json, --no-plot, --present, --no-pause
+ * and --help always are).
  * A lab accepts only what it uses: an option that changes nothing would mislead. */
 enum {
 	WB_OPT_URL = 1u << 0,       /* --url URL       server to talk to (else $LAB_URL, else our own) */
@@ -37,6 +38,8 @@ struct wb_options {
 	const char *json;  /* --json FILE: also write the results as JSON */
 	int no_plot;       /* --no-plot: no plot in the terminal (the PNG is still written) */
 	uint64_t seed;     /* --seed N */
+	int present;       /* --present: each experiment after its question, waiting for Enter */
+	int no_pause;      /* --no-pause: with --present, no waiting (a test, a class that wants it all) */
 };
 
 struct wb_lab_spec {

@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
 
 void wb_results_init(struct wb_results *r, int lab, const char *title)
 {
@@ -200,4 +202,106 @@ int wb_results_write_json(const struct wb_results *r, const char *path)
 	}
 	free(text);
 	return rc;
+}
+
+/* ---- The HTML piece for make report ---------------------------------------- */
+
+static void html_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* "Intel(R) Xeon(R) ..." from /proc/cpuinfo, or "" where it does not say. */
+static void cpu_model(char *out, size_t cap)
+{
+	out[0] = '\0';
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof line, f)) {
+		char *colon = strchr(line, ':');
+		if (colon && strncmp(line, "model name", 10) == 0) {
+			colon += 1 + (colon[1] == ' ');
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(out, cap, "%s", colon);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void html_cell(FILE *f, const char *fmt, double x, int defined)
+{
+	if (!defined) {
+		fputs("<td class=\"num\">-</td>", f);
+		return;
+	}
+	fputs("<td class=\"num\">", f);
+	fprintf(f, fmt, x);
+	fputs("</td>", f);
+}
+
+int wb_results_write_html(const struct wb_results *r, const char *settings, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	char when[64] = "?", model[256];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm);
+	struct utsname u;
+	if (uname(&u) != 0)
+		snprintf(u.nodename, sizeof u.nodename, "?");
+	cpu_model(model, sizeof model);
+	fprintf(f, "<!-- written by the lab program (results.c) for make report -->\n");
+	fprintf(f, "<p class=\"measured\">Measured <time>%s</time> on <b>", when);
+	html_text(f, u.nodename);
+	fprintf(f, "</b>: %d core%s", r->cores, r->cores == 1 ? "" : "s");
+	if (model[0]) {
+		fputs(", ", f);
+		html_text(f, model);
+	}
+	fputs(".", f);
+	fputs(" <span class=\"settings\">", f);
+	html_text(f, settings);
+	fputs("</span>", f);
+	if (r->nparams > 0) {
+		fputs(":", f);
+		for (int i = 0; i < r->nparams; i++) {
+			fprintf(f, "%s ", i ? "," : "");
+			html_text(f, r->params[i].key);
+			fprintf(f, " %g", r->params[i].value);
+		}
+		fputs(".", f);
+	}
+	fputs("</p>\n<table class=\"results\">\n<thead><tr><th>experiment</th><th>wall s</th>"
+	      "<th>cpu s</th><th>ideal s</th><th>speedup</th><th>efficiency</th><th>note</th>"
+	      "</tr></thead>\n<tbody>\n", f);
+	for (int i = 0; i < r->nrows; i++) {
+		const struct wb_row *row = &r->rows[i];
+		fprintf(f, "<tr%s><td>", row->measured ? "" : " class=\"missing\"");
+		html_text(f, row->name);
+		fputs("</td>", f);
+		html_cell(f, "%.3f", row->wall_s, row->measured);
+		html_cell(f, "%.3f", row->cpu_s, row->measured && row->cpu_s >= 0);
+		html_cell(f, "%.3f", row->ideal_s, row->measured && row->ideal_s > 0);
+		html_cell(f, "%.2fx", row->speedup, row->measured && row->speedup > 0);
+		html_cell(f, "%.2f", row->efficiency, row->measured && row->efficiency > 0);
+		fputs("<td>", f);
+		html_text(f, row->note);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody>\n</table>\n", f);
+	return fclose(f);
 }

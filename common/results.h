@@ -76,4 +76,12 @@ int wb_results_write_dat(const struct wb_results *r, const char *path);
 /* Write {"lab":N,"cores":N,"params":{...},"experiments":[...]}.  0 or -1 (errno). */
 int wb_results_write_json(const struct wb_results *r, const char *path);
 
+/*
+ * Write the table as a piece of HTML for make report (scripts/report.sh puts
+ * every lab's on one page): a <table> of every row, measured or not, and a
+ * line saying when and on what machine it was measured, and with what
+ * `settings` ("quick settings", "full settings").  0 or -1 (errno).
+ */
+int wb_results_write_html(const struct wb_results *r, const char *settings, const char *path);
+
 #endif

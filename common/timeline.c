@@ -58,6 +58,11 @@ void wb_timeline_reset(struct wb_timeline *tl)
 	tl->origin = wb_now();
 }
 
+void wb_timeline_set_origin(struct wb_timeline *tl, double origin)
+{
+	tl->origin = origin;
+}
+
 int wb_timeline_record(struct wb_timeline *tl, int worker, int task, const char *kind,
 		       double start, double end)
 {

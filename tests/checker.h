@@ -24,6 +24,8 @@
  *   checkN --expect-not-done  make test, on the handout: every check must fail
  *   checkN --expect-failing K make test, on a mutant: K must fail, those that need K are
  *                             skipped, every other exercise passes
+ *   checkN --json FILE        also write the report as Gradescope's results.json (one test
+ *                             per exercise, 1 point when done), rewritten after each exercise
  */
 #ifndef WB_CHECKER_H
 #define WB_CHECKER_H
