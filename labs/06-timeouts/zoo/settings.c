@@ -27,16 +27,23 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Two readers, each holding the lock 2 ms at a time: their turns overlap, so
- * at every instant one of them holds it. */
+/* Two readers whose turns overlap: each lets go of the lock only once the
+ * other has taken it again since, so at every instant one of them holds it.
+ * (A handover, not a timing: a busy machine cannot open a gap between turns.)
+ * glibc's default rwlock grants a reader the lock while a writer waits... */
+static atomic_long turns;
+
 static void *reader(void *arg)
 {
 	(void)arg;
 	long seen = 0;
 	while (!atomic_load(&stop)) {
 		ZOO_CHECK(pthread_rwlock_rdlock(&lock));
+		long mine = atomic_fetch_add(&turns, 1) + 1;
 		seen += setting;
-		usleep(2000);
+		usleep(1000);
+		while (atomic_load(&turns) == mine && !atomic_load(&stop))
+			usleep(200);   /* the other reader has not taken its turn yet */
 		ZOO_CHECK(pthread_rwlock_unlock(&lock));
 	}
 	return (void *)seen;
@@ -49,7 +56,6 @@ int main(int argc, char **argv)
 	pthread_t r[2];
 	for (int i = 0; i < 2; i++) {
 		ZOO_CHECK(pthread_create(&r[i], NULL, reader, NULL));
-		usleep(1000);   /* staggered by half a turn */
 	}
 	printf("settings: pid %d, the writer asks for the lock\n", (int)getpid());
 	fflush(stdout);
