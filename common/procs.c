@@ -1,11 +1,15 @@
 /* procs.c - finding and stopping processes through /proc (see procs.h). */
 #include "procs.h"
 
+#include "checked.h"
+
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 pid_t wb_parent_of(pid_t pid)
@@ -153,4 +157,13 @@ int wb_describe_threads(pid_t pid, char *buf, size_t cap)
 	}
 	closedir(d);
 	return n;
+}
+
+int wb_reap(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			DIE("waitpid(%d): %s", (int)pid, wb_strerror(errno));
+	return status;
 }

@@ -20,6 +20,10 @@ int wb_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg);
 /* SIGKILL every child of this process (not reaping them). */
 int wb_kill_children(void);
 
+/* Wait for child pid to end (again after a signal interrupts the wait) and
+ * return its status as waitpid gives it; a failure is a bug: it dies. */
+int wb_reap(pid_t pid);
+
 /* Is pid a descendant (child, grandchild, ...) of ancestor? */
 int wb_is_descendant(pid_t pid, pid_t ancestor);
 

@@ -17,9 +17,12 @@
 #include "checked.h"
 #include "cpuwork.h"
 #include "http.h"
+#include "procs.h"
 #include "timing.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -167,60 +170,57 @@ static void worker_done(struct worker *w)
 
 /* --- A bounded queue of task numbers (threads for tiny, every pipeline) --- */
 
+/* A pipe is the queue: the kernel does the blocking (a write waits while the
+ * pipe is full, a read while it is empty) and closing the write end is the
+ * "closed" every reader sees once the pipe is drained.  Each task number is
+ * one 4-byte write, and writes of up to PIPE_BUF bytes are never split, so
+ * several readers each get whole numbers.  (Lab 5 builds the same queue
+ * from a mutex and two condition variables; it costs a system call per item
+ * here, which is part of what "many tiny tasks" measures.) */
 struct queue {
-	pthread_mutex_t lock;
-	pthread_cond_t not_empty, not_full;
-	int items[64];
-	int head, count, closed;
+	int fd[2];   /* [0] the readers' end, [1] the writer's (-1 once closed) */
 };
 
 static void queue_init(struct queue *q)
 {
-	memset(q, 0, sizeof *q);
-	CHECK_PT(pthread_mutex_init(&q->lock, NULL));
-	CHECK_PT(pthread_cond_init(&q->not_empty, NULL));
-	CHECK_PT(pthread_cond_init(&q->not_full, NULL));
+	CHECK_SYS(pipe2(q->fd, O_CLOEXEC));
 }
 
 static void queue_destroy(struct queue *q)
 {
-	CHECK_PT(pthread_mutex_destroy(&q->lock));
-	CHECK_PT(pthread_cond_destroy(&q->not_empty));
-	CHECK_PT(pthread_cond_destroy(&q->not_full));
+	CHECK_SYS(close(q->fd[0]));
+	if (q->fd[1] >= 0)
+		CHECK_SYS(close(q->fd[1]));
 }
 
 static void queue_put(struct queue *q, int item)
 {
-	CHECK_PT(pthread_mutex_lock(&q->lock));
-	while (q->count == 64)
-		CHECK_PT(pthread_cond_wait(&q->not_full, &q->lock));
-	q->items[(q->head + q->count++) % 64] = item;
-	CHECK_PT(pthread_cond_signal(&q->not_empty));
-	CHECK_PT(pthread_mutex_unlock(&q->lock));
+	ssize_t n;
+	do
+		n = write(q->fd[1], &item, sizeof item);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof item)
+		DIE("queue: write to the pipe: %s", n < 0 ? wb_strerror(errno) : "short write");
 }
 
 static void queue_close(struct queue *q)
 {
-	CHECK_PT(pthread_mutex_lock(&q->lock));
-	q->closed = 1;
-	CHECK_PT(pthread_cond_broadcast(&q->not_empty));
-	CHECK_PT(pthread_mutex_unlock(&q->lock));
+	CHECK_SYS(close(q->fd[1]));
+	q->fd[1] = -1;
 }
 
 /* The next item, or -1 once the queue is closed and empty. */
 static int queue_take(struct queue *q)
 {
-	CHECK_PT(pthread_mutex_lock(&q->lock));
-	while (q->count == 0 && !q->closed)
-		CHECK_PT(pthread_cond_wait(&q->not_empty, &q->lock));
-	int item = -1;
-	if (q->count > 0) {
-		item = q->items[q->head];
-		q->head = (q->head + 1) % 64;
-		q->count--;
-		CHECK_PT(pthread_cond_signal(&q->not_full));
-	}
-	CHECK_PT(pthread_mutex_unlock(&q->lock));
+	int item;
+	ssize_t n;
+	do
+		n = read(q->fd[0], &item, sizeof item);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return -1;   /* end of file: closed, and nothing left */
+	if (n != (ssize_t)sizeof item)
+		DIE("queue: read from the pipe: %s", n < 0 ? wb_strerror(errno) : "short read");
 	return item;
 }
 
@@ -334,10 +334,7 @@ static int reap_all(const pid_t *pids, int n)
 {
 	int rc = 0;
 	for (int k = 0; k < n; k++) {
-		int status;
-		while (waitpid(pids[k], &status, 0) == -1)
-			if (errno != EINTR)
-				DIE("waitpid: %s", wb_strerror(errno));
+		int status = wb_reap(pids[k]);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			rc = -1;
 	}

@@ -311,7 +311,7 @@ int diagnose(const char *program, struct diagnosis *d, int cap)
 		{ "tally", { BUG_DATA_RACE, 25, TOOL_TSAN } },
 		{ "accounts", { BUG_LOCK_ORDER, 33, TOOL_TSAN } },
 		{ "mailbox", { BUG_LOST_WAKEUP, 55, TOOL_GDB } },
-		{ "settings", { BUG_STARVATION, 48, TOOL_MEASURE } },
+		{ "settings", { BUG_STARVATION, 55, TOOL_MEASURE } },
 		{ "spawner", { BUG_LEAKED_THREAD, 28, TOOL_TSAN } },
 		{ "spawner", { BUG_ZOMBIE, 29, TOOL_PROC } },
 		{ "spawner", { BUG_LEAKED_FD, 36, TOOL_PROC } },

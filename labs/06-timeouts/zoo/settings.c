@@ -57,6 +57,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++) {
 		ZOO_CHECK(pthread_create(&r[i], NULL, reader, NULL));
 	}
+	while (atomic_load(&turns) < 2)
+		usleep(100);   /* both readers in the game before the writer asks */
 	printf("settings: pid %d, the writer asks for the lock\n", (int)getpid());
 	fflush(stdout);
 	/* timedwrlock's deadline is on CLOCK_REALTIME: clockwrlock (glibc 2.30) takes
