@@ -227,6 +227,9 @@ help:
 	@echo '  make report      out/index.html: every lab'"'"'s last results and plots, for a projector'
 	@echo '  make demo        every finished lab, reference version, quick settings'
 	@echo '  make lab4-python lab 4'"'"'s experiments in the real CPython (when python3 is there)'
+	@echo '  make lab7-python lab 7'"'"'s transfers with asyncio (aiohttp) and a thread pool, beside C'"'"'s'
+	@echo '  make zoo6        lab 6'"'"'s bug zoo; make zoo6-tsan PROG=accounts (-helgrind -drd -gdb -proc -O0 -asan)'
+	@echo '  make probe9 ARGS=m3  lab 9'"'"'s probe on one mystery workload (build/bin/probe CMD... on any program)'
 	@echo '  make test        the whole suite (what CI runs); ends with "N passed, N failed"'
 	@echo '  make mutants     the checkers against the wrong solutions in tests/mutants/ (LAB=N for one lab)'
 	@echo '  make bench       the benchmark figures, as ratios to the ideal'
@@ -236,6 +239,7 @@ help:
 	@echo '  make clean       remove build/ and out/'
 	@echo
 	@echo 'Labs: $(LAB_DIRS)'
+	@echo 'Lab 8 runs on Open MPI (scripts/deps.sh installs it; WB_NO_MPI=1 builds without it).'
 	@echo 'Options: V=1 shows commands; CC=clang and CFLAGS=... are honoured; SANITIZE=thread|address.'
 
 # The instructor's toolkit (handout, grade, watch, reset, report, present).
