@@ -167,3 +167,43 @@ int wb_reap(pid_t pid)
 			DIE("waitpid(%d): %s", (int)pid, wb_strerror(errno));
 	return status;
 }
+
+int wb_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+int wb_group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		pid_t pid = atoi(e->d_name);
+		if (pid <= 0 || getpgid(pid) != pgid)
+			continue;
+		/* a zombie is dead already: whoever its parent is now reaps it */
+		char path[64], stat[256];
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;   /* it ended meanwhile */
+		size_t len = fread(stat, 1, sizeof stat - 1, f);
+		fclose(f);
+		stat[len] = '\0';
+		char *close = strrchr(stat, ')');
+		n += close && close[1] == ' ' && close[2] != 'Z';
+	}
+	closedir(d);
+	return n;
+}

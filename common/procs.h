@@ -20,6 +20,14 @@ int wb_kill_processes(int (*chosen)(pid_t pid, void *arg), void *arg);
 /* SIGKILL every child of this process (not reaping them). */
 int wb_kill_children(void);
 
+/* Entries of a /proc directory, "." and ".." aside: wb_count_entries("/proc/self/task")
+ * is this process's threads now, "/proc/self/fd" its open descriptors.
+ * -1 if the directory cannot be read. */
+int wb_count_entries(const char *dir);
+
+/* Processes of process group pgid that are still alive (not zombies). */
+int wb_group_alive(pid_t pgid);
+
 /* Wait for child pid to end (again after a signal interrupts the wait) and
  * return its status as waitpid gives it; a failure is a bug: it dies. */
 int wb_reap(pid_t pid);

@@ -53,9 +53,17 @@ static void update_ratios(struct wb_results *r)
 		struct wb_row *row = &r->rows[i];
 		if (!row->measured)
 			continue;
-		row->speedup = base && row->wall_s > 0 ? base->wall_s / row->wall_s : 0;
+		const struct wb_row *ref = row->speedup_ref == 0 ? base :
+			row->speedup_ref > 0 ? &r->rows[row->speedup_ref - 1] : NULL;
+		row->speedup = ref && ref->measured && row->wall_s > 0 ? ref->wall_s / row->wall_s : 0;
 		row->efficiency = row->ideal_s > 0 && row->wall_s > 0 ? row->ideal_s / row->wall_s : 0;
 	}
+}
+
+void wb_results_compare_with(struct wb_results *r, struct wb_row *row, const struct wb_row *ref)
+{
+	row->speedup_ref = ref ? (int)(ref - r->rows) + 1 : -1;
+	update_ratios(r);
 }
 
 struct wb_row *wb_results_add(struct wb_results *r, const char *name,
@@ -121,6 +129,12 @@ void wb_results_print(const struct wb_results *r, FILE *out)
 			ideal, speedup, eff, row->note);
 	}
 	fprintf(out, "\n  speedup = baseline wall / wall;  efficiency = ideal / wall (1.00 is perfect)\n");
+	for (int i = 0; i < r->nrows; i++)
+		if (r->rows[i].speedup_ref != 0) {
+			fprintf(out, "  (a speedup compares runs of the same work: each experiment's rows "
+				"with its own first run, \"-\" where there is none)\n");
+			break;
+		}
 	fflush(out);
 }
 

@@ -25,6 +25,7 @@ struct wb_row {
 	double cpu_s;         /* < 0: not measured for this row */
 	double ideal_s;       /* <= 0: no ideal defined for this row */
 	double speedup;       /* baseline wall / this wall (0 if no baseline) */
+	int speedup_ref;      /* 0: the baseline; k > 0: row k-1 instead; -1: none */
 	double efficiency;    /* ideal / wall (0 if no ideal) */
 	char note[96];        /* extra column: "peak in flight 10", "exercise 1.2 not done yet" */
 };
@@ -56,6 +57,10 @@ struct wb_row *wb_results_add(struct wb_results *r, const char *name,
 
 /* Make row `row` the sequential baseline the other rows' speedups refer to. */
 void wb_results_set_baseline(struct wb_results *r, const struct wb_row *row);
+
+/* Compare `row` with `ref` instead of the baseline: a speedup means
+ * something only between runs of the same work.  ref NULL: no speedup ("-"). */
+void wb_results_compare_with(struct wb_results *r, struct wb_row *row, const struct wb_row *ref);
 
 /* Add a row that was not measured, with the reason. */
 void wb_results_add_missing(struct wb_results *r, const char *name, const char *why);

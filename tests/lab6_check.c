@@ -504,27 +504,7 @@ static int call_child(void *arg)
 /* Processes of process group pgid that are not zombies. */
 static int alive_in_group(pid_t pgid)
 {
-	DIR *d = opendir("/proc");
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		pid_t pid = atoi(e->d_name);
-		if (pid <= 0 || getpgid(pid) != pgid)
-			continue;
-		char path[64], stat[256] = "";
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		size_t len = fread(stat, 1, sizeof stat - 1, f);
-		fclose(f);
-		stat[len] = '\0';
-		char *close = strrchr(stat, ')');
-		n += close && close[2] != 'Z';
-	}
-	if (d)
-		closedir(d);
-	return n;
+	return wb_group_alive(pgid);
 }
 
 /* Run script under run_child_bounded; $1 is the write end of a pipe its children inherit.

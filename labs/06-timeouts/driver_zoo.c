@@ -606,13 +606,7 @@ static int children_now(void)
 
 static int count_fds(void)
 {
-	DIR *d = CHECK_PTR(opendir("/proc/self/fd"));
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return wb_count_entries("/proc/self/fd");
 }
 
 static int fix_spawner(void *arg)

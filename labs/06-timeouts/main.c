@@ -10,6 +10,7 @@
  * failed, and what it left behind.  Part B (driver_zoo.c): the bug zoo.
  */
 #include "driver.h"
+#include "procs.h"
 #include "exercises.h"
 
 #include "checked.h"
@@ -62,38 +63,12 @@ void bounded_add(struct bounded_log *log, const char *label, double start, doubl
 
 int threads_now(void)
 {
-	DIR *d = CHECK_PTR(opendir("/proc/self/task"));
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return wb_count_entries("/proc/self/task");
 }
 
 int group_members(pid_t pgid)
 {
-	DIR *d = CHECK_PTR(opendir("/proc"));
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		pid_t pid = atoi(e->d_name);
-		if (pid <= 0 || getpgid(pid) != pgid)
-			continue;
-		/* a zombie is dead: its new parent (init) reaps it */
-		char path[64], stat[256];
-		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		size_t len = fread(stat, 1, sizeof stat - 1, f);
-		fclose(f);
-		stat[len] = '\0';
-		char *close = strrchr(stat, ')');
-		n += close && close[1] == ' ' && close[2] != 'Z';
-	}
-	closedir(d);
-	return n;
+	return wb_group_alive(pgid);
 }
 
 int run_logged(char *const argv[], const char *log, double limit_s, double *seconds,

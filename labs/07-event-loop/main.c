@@ -203,6 +203,9 @@ static void three_way_table(struct wb_lab *lab, struct big_run *big)
 		double d = sizes[s].delay;
 		char url[256], name[64];
 		wb_url(url, sizeof url, lab->url, "/delay/%g", d);
+		/* A speedup compares runs of the same workload: this size's own
+		 * sequential run, or none ("-") where it was too long to run. */
+		const struct wb_row *sequential_row = NULL;
 		for (enum model m = SEQUENTIAL; m <= SOCKET_ACTION; m++) {
 			if (m == WINDOW)
 				continue;
@@ -232,6 +235,10 @@ static void three_way_table(struct wb_lab *lab, struct big_run *big)
 			struct wb_row *row = add_row(lab, name, &r, m == SEQUENTIAL ? n * d : d);
 			if (row && m == SEQUENTIAL && s == 0)
 				wb_results_set_baseline(&lab->results, row);
+			if (row && m == SEQUENTIAL)
+				sequential_row = row;
+			if (row)
+				wb_results_compare_with(&lab->results, row, sequential_row);
 			if (biggest && r.m.status == 0) {
 				big->t = r.t;
 				big->n = n;
@@ -398,6 +405,18 @@ static int call_health(void *arg)
 	return fetch_accounted(c->t, c->n, c->n, c->deadline, c->counts);
 }
 
+/* Rows of one experiment compare with its first row, not with the table's
+ * baseline (10 waits one after another): a speedup means something only
+ * between runs of the same work. */
+static void compare_with_first(struct wb_lab *lab, struct wb_row *row, struct wb_row **first)
+{
+	if (!row)
+		return;
+	if (!*first)
+		*first = row;
+	wb_results_compare_with(&lab->results, row, *first);
+}
+
 static void health_checker(struct wb_lab *lab)
 {
 	double d = lab->opt.quick ? 0.2 : 1.0, deadline = d + (lab->opt.quick ? 0.3 : 1.0);
@@ -427,6 +446,7 @@ static void health_checker(struct wb_lab *lab)
 	snprintf(pool_name, sizeof pool_name, "health: thread pool of %d", workers);
 	snprintf(procs_name, sizeof procs_name, "health: %d processes", workers);
 	const char *names[] = { pool_name, procs_name, "health: event loop (7.3)" };
+	struct wb_row *first = NULL;
 	for (int model = 0; model < 3; model++) {
 		struct transfer t[N];
 		memset(t, 0, sizeof t);
@@ -441,6 +461,7 @@ static void health_checker(struct wb_lab *lab)
 		struct wb_row *row = wb_lab_row(lab, names[model], model == 2 ? "7.3" : NULL, &m, deadline);
 		if (!row)
 			continue;
+		compare_with_first(lab, row, &first);
 		long total = 0;
 		if (model < 2)
 			for (int i = 0; i < N; i++)
@@ -521,6 +542,7 @@ static void loop_lag(struct wb_lab *lab)
 	uint64_t items = wb_cpu_items_for(job_s);
 	printf("\nNever block the loop (7.4): %d CPU jobs of %.0f ms while a %d ms timer ticks:\n", n,
 	       job_s * 1000, PROBE_MS);
+	struct wb_row *first = NULL;
 	for (int fixed = 0; fixed < 2; fixed++) {
 		struct event_base *base = new_base();
 		struct lag_probe p = { 0 };
@@ -546,6 +568,7 @@ static void loop_lag(struct wb_lab *lab)
 		struct wb_row *row = wb_lab_row(lab, fixed ? "worker pool + pipe (7.4)" :
 						"blocking call in the loop", fixed ? "7.4" : NULL, &m,
 						fixed ? n * job_s / 2 : n * job_s);
+		compare_with_first(lab, row, &first);
 		if (row) {
 			pid_t me = gettid();
 			for (int i = 0; i < n; i++)
@@ -583,6 +606,7 @@ static void echo_servers(struct wb_lab *lab, double per_conn_kib[2])
 	int clients = lab->opt.quick ? 200 : 4000;
 	printf("\nEcho servers (7.5): %d clients connected at once, one line each:\n", clients);
 	per_conn_kib[0] = per_conn_kib[1] = -1;
+	struct wb_row *first = NULL;
 	for (int threaded = 0; threaded < 2; threaded++) {
 		int port, status;
 		pid_t pid = echo_server_child(threaded, &port, &status);
@@ -605,6 +629,7 @@ static void echo_servers(struct wb_lab *lab, double per_conn_kib[2])
 			wb_lab_wrong(lab, "7.5", "%d of %d clients got their line back", ok, clients);
 		qsort(rtt, (size_t)clients, sizeof *rtt, by_value);
 		struct wb_row *row = wb_lab_row(lab, name, threaded ? NULL : "7.5", &m, 0);
+		compare_with_first(lab, row, &first);
 		double p50 = rtt[clients / 2], p99 = rtt[99 * (clients - 1) / 100];
 		if (idle.rc == 0 && busy.rc == 0) {
 			/* USS: the server is a forked child, whose PSS moves with what its

@@ -85,15 +85,20 @@ int master_workers(MPI_Comm comm, const struct lab8_tasks *t, uint64_t *results,
 	 *          MPI_Send(msg, 2, MPI_UINT64_T, 0, LAB8_TAG_RESULT, comm);
 	 * Master (rank 0): next = 0 (the next task to hand out), due = 0 (results
 	 * still to come).
-	 *  - for each worker w: send task `next` (tag WORK; next++, due++), or a
-	 *    STOP if no task is left - a worker never told to stop waits for ever;
+	 *  - give each worker TWO tasks while tasks are left (tag WORK; next++,
+	 *    due++ for each): one to compute and one waiting in its queue, because
+	 *    the master answers only between tasks of its own - with one task in
+	 *    hand, a worker that finishes while the master computes sits idle;
 	 *  - while next < count or due > 0:
 	 *      if a task is left, MPI_Iprobe(MPI_ANY_SOURCE, LAB8_TAG_RESULT, ...):
 	 *        nothing waiting -> compute task `next` yourself into results[next],
 	 *        next++, and go round again;
 	 *      else MPI_Recv(msg, 2, MPI_UINT64_T, MPI_ANY_SOURCE, LAB8_TAG_RESULT,
-	 *        comm, &st): results[msg[0]] = msg[1]; due--; send the next task
-	 *        (or STOP) to st.MPI_SOURCE - the worker that just became free.
+	 *        comm, &st): results[msg[0]] = msg[1]; due--; if a task is left,
+	 *        send it to st.MPI_SOURCE - the worker that just became free;
+	 *  - nothing is due any more: send every worker a STOP (tag STOP) - a
+	 *    worker never told to stop waits for ever, and one told twice leaves
+	 *    a message nobody receives.
 	 * Why MPI_ANY_SOURCE, and not a receive from worker 1, then 2, ...?  With
 	 * uneven tasks, the free worker is whichever finished first.
 	 */

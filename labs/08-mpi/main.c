@@ -326,9 +326,9 @@ static void granularity(struct lab8_run *run, const struct lab8_report *rep, con
 			printf("  break-even (8.4): efficiency falls below 0.5 under tasks of %.4f ms\n",
 			       be * 1e3);
 	}
-	char title[96], file[32];
-	snprintf(title, sizeof title, "Lab 8: efficiency by task size over %s (dotted: the "
-		 "break-even of 8.4)", transport);
+	char title[128], file[32];
+	snprintf(title, sizeof title, "Lab 8: efficiency by task size over %s (dotted: efficiency "
+		 "0.5; a vertical line: the break-even size of 8.4)", transport);
 	snprintf(file, sizeof file, "granularity-%s", transport);
 	struct wb_sweep sw = {
 		.name = file, .title = title, .xlabel = "task ms (log scale)", .ylabel = "efficiency",

@@ -91,13 +91,14 @@ static void master(MPI_Comm comm, int size, const struct lab8_tasks *t, uint64_t
 		   struct lab8_log *log)
 {
 	int next = 0, due = 0;
-	for (int w = 1; w < size; w++) {
-		send_task(comm, w, next, t->count);
-		if (next < t->count) {
-			next++;
+	/* Two tasks in hand per worker: one to compute and one waiting in its
+	 * queue, so that a worker never waits while the master computes a task
+	 * of its own (the master answers only between its tasks). */
+	for (int round = 0; round < 2; round++)
+		for (int w = 1; w < size && next < t->count; w++) {
+			send_task(comm, w, next++, t->count);
 			due++;
 		}
-	}
 	while (next < t->count || due > 0) {
 		int waiting = 0;
 		MPI_Status st;
@@ -112,12 +113,13 @@ static void master(MPI_Comm comm, int size, const struct lab8_tasks *t, uint64_t
 		MPI_Recv(msg, 2, MPI_UINT64_T, MPI_ANY_SOURCE, LAB8_TAG_RESULT, comm, &st);
 		results[msg[0]] = msg[1];
 		due--;
-		send_task(comm, st.MPI_SOURCE, next, t->count);
 		if (next < t->count) {
-			next++;
+			send_task(comm, st.MPI_SOURCE, next++, t->count);
 			due++;
 		}
 	}
+	for (int w = 1; w < size; w++)	/* nothing is due: every worker is idle */
+		send_task(comm, w, t->count, t->count);	/* a stop */
 }
 
 static void worker(MPI_Comm comm, const struct lab8_tasks *t, struct lab8_log *log)

@@ -24,39 +24,7 @@ fi
 out=${LAB_OUT:-$root/out/lab4}
 mkdir -p "$out" || exit 1
 
-server_pid=
-urlfile=
-cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
-	[ -n "$urlfile" ] && rm -f "$urlfile"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-url=${LAB_URL:-}
-if [ -z "$url" ]; then
-	server=$BUILD/bin/labserver
-	if [ ! -x "$server" ]; then
-		echo "lab4-python: $server not found: run make first (or set LAB_URL)" >&2
-		exit 1
-	fi
-	urlfile=$(mktemp) || exit 1
-	"$server" --port 0 >"$urlfile" &
-	server_pid=$!
-	# Its first line on stdout is its URL; give it 5 s to say it.
-	tries=0
-	while [ -z "$url" ] && [ $tries -lt 50 ]; do
-		url=$(head -n 1 "$urlfile")
-		[ -n "$url" ] || { sleep 0.1; tries=$((tries + 1)); }
-	done
-	if [ -z "$url" ]; then
-		echo "lab4-python: the lab server did not start" >&2
-		exit 1
-	fi
-fi
+. "$root/scripts/companion.sh"
+companion_server lab4-python
 
 "$PYTHON" "$here/gil_lab.py" --url "$url" --out "$out" "$@"
