@@ -4,7 +4,12 @@
 #   2. the probe of a mystery workload against a server without /stats still
 #      prints its signature, with "-" for the server's figures;
 #   3. Ctrl-C in the middle of the lab's measurements leaves no process behind
-#      (every run's process group, and the processes inside it, go with it).
+#      (every run's process group, and the processes inside it, go with it);
+#   4. the seed shuffles which kind of work each mK is: the lab on the
+#      handout (nothing accepted) names no kind, only m1 ... m6;
+#   5. the reference solution decides from the probe, so it passes under any
+#      seed: make test checks it under the user-name seed, this under seed 1,
+#      the seed of every mutant run (tests/lab9_check.c says why).
 set -u
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
@@ -18,6 +23,32 @@ if [ -n "$cpu" ] && [ -n "$wall" ] && awk "BEGIN{exit !($cpu < 0.2 && $wall >= 0
 	say PASS "probe sleep 0.3: wall $wall s, cpu/wall $cpu"
 else
 	say FAIL "probe sleep 0.3 gave: $out"; fail=1
+fi
+
+# the kinds' names (wl_kind_name, measure.c): the handout's run shows none
+out=$(timeout 120 "$BIN/lab9" --quick --no-plot 2>&1)
+st=$?
+named=$(echo "$out" | grep -E -i 'accepted:|waiting-bound|one global lock|tiny tasks|idle connections|shares nothing|waiting, then computing')
+if [ $st -eq 0 ] && [ -z "$named" ] && echo "$out" | grep -q 'seed [0-9]'; then
+	say PASS "lab9 --quick on the handout: the seed printed, every workload by its neutral name only"
+else
+	say FAIL "lab9 --quick on the handout (exit $st) names a kind: ${named:-$out}"; fail=1
+fi
+
+if [ -d solutions ] && [ -x "$BIN/check9-solution" ]; then
+	# the default cache: these figures serve the mutants that come next
+	log=$BUILD/test-logs/check9-solution-seed1.log
+	mkdir -p "$(dirname "$log")"
+	LAB9_SEED=1 timeout -k 5 300 "$BIN/check9-solution" >"$log" 2>&1
+	st=$?
+	if [ $st -eq 0 ] && grep -q '^Score: 6/6' "$log"; then
+		say PASS "the reference solution passes under seed 1 too (the mutants' seed): $(grep '^Score' "$log")"
+	else
+		say FAIL "the reference solution under LAB9_SEED=1 (exit $st): $(grep -a -A3 -E 'FAILING|HUNG|CRASHED' "$log" | head -n 8)"
+		fail=1
+	fi
+else
+	say SKIP "the reference solution under seed 1 (no solutions/ here: a student handout)"
 fi
 
 # a fresh cache, so that the probe really measures against this server

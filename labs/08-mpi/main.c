@@ -328,7 +328,7 @@ static void granularity(struct lab8_run *run, const struct lab8_report *rep, con
 	}
 	char title[128], file[32];
 	snprintf(title, sizeof title, "Lab 8: efficiency by task size over %s (dotted: efficiency "
-		 "0.5; a vertical line: the break-even size of 8.4)", transport);
+		 "0.5, and the break-even size of 8.4 where it is crossed)", transport);
 	snprintf(file, sizeof file, "granularity-%s", transport);
 	struct wb_sweep sw = {
 		.name = file, .title = title, .xlabel = "task ms (log scale)", .ylabel = "efficiency",

@@ -1,10 +1,11 @@
 /*
  * Lab 9: the capstone - choose by measurement - the contract.
  *
- * Six mystery workloads, m1 ... m6, whose sizes are seeded per student
- * (--seed; by default from your user name).  You are not told what they do.
- * You measure them (build/bin/probe m3, or make lab9, which probes all six)
- * and, for each, write a function that returns the model you would run it
+ * Six mystery workloads, m1 ... m6, seeded per student (--seed; by default
+ * from your user name): the seed decides which kind of work each one is and
+ * how big.  You are not told what they do.  You measure them (build/bin/probe
+ * m3, or make lab9, which probes all six) and, for each, write a function
+ * that reads the probe's signature and returns the model you would run it
  * on and the two measurements that made you choose it.
  *
  * The checker then runs every model's reference implementation of that
@@ -86,8 +87,9 @@ struct signature {
 /*
  * Exercises 9.1 - 9.6: one per mystery workload.
  * Fill *out: the model, and two pieces of evidence.  `probe` is the live
- * probe of that workload, the same figures `make lab9` prints: you may copy
- * a value you saw there, or read it from probe->value[...].
+ * probe of that workload, the same figures `make lab9` prints: decide from
+ * probe->value[...] (what mK is depends on the seed, so an answer written
+ * down per workload fits only one seed), and cite the values it holds.
  * Return 0, or WB_NOT_DONE while it is the placeholder.
  */
 int choose_m1(const struct signature *probe, struct choice *out);

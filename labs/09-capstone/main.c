@@ -2,12 +2,13 @@
  * Lab 9: the capstone - choose by measurement - the driver (scaffolding:
  * read it, but your work goes in exercises.c).
  *
- * Six mystery workloads.  For each: the probe's signature (1 and 2
- * workers, wait4 + /proc + the server's /stats), then, once you have
- * written its choose_mK, your choice against every model's reference
- * implementation measured live, and whether your evidence agrees with the
- * probe.  Last, a chart of every model of every finished workload as a
- * multiple of the best one.
+ * Six mystery workloads; the seed decides what kind of work each is (and
+ * how big), and this driver never names the kind before your choice for it
+ * is accepted.  For each: the probe's signature (1 and 2 workers, wait4 +
+ * /proc + the server's /stats), then, once you have written its choose_mK,
+ * your choice against every model's reference implementation measured
+ * live, and whether your evidence agrees with the probe.  Last, a chart of
+ * every model of every finished workload as a multiple of the best one.
  */
 #include "exercises.h"
 #include "lab.h"
@@ -109,7 +110,7 @@ static void chart_add(struct chart *ch, const struct wl_params *p, const struct 
 
 static void print_table(const struct wl_params *p, const struct wl_table *t)
 {
-	printf("  every model, measured now (%s):", wl_by_memory(p) ? "KiB per connection" : "wall");
+	printf("  every model, measured now (%s):", wl_by_memory(p) ? "KiB per task" : "wall");
 	for (int m = 1; m < MODEL_COUNT; m++) {
 		if (!t->has[m])
 			continue;
@@ -123,6 +124,24 @@ static void print_table(const struct wl_params *p, const struct wl_table *t)
 			       t->value[m]);
 	}
 	printf("\n");
+}
+
+/* Your choice beside the best measured; the kind of work, once accepted. */
+static void print_verdict(const struct wl_params *p, const struct choice *c,
+			  const struct wl_table *t, int accepted)
+{
+	enum model m = c->model;
+	int measured = m > MODEL_NONE && m < MODEL_COUNT && t->has[m] && t->finished[m];
+	printf("  %s: your choice %s", wl_name(p->index), wl_model_name(m));
+	if (t->best != MODEL_NONE) {
+		printf(", the best measured %s", wl_model_name(t->best));
+		if (measured && m != t->best)
+			printf(" (yours: %.2fx the best's %s)", t->value[m] / t->value[t->best],
+			       wl_by_memory(p) ? "memory per task" : "time");
+	}
+	printf("\n");
+	if (accepted)
+		printf("  accepted: %s was %s\n", wl_name(p->index), wl_kind_name(p->kind));
 }
 
 /* One workload: probe it, then judge the choice if the exercise is done. */
@@ -167,6 +186,7 @@ static void one_workload(struct wb_lab *lab, int index, double scale, uint64_t s
 	print_table(&p, &t);
 	int ok = wl_judge(&p, cc.choice.model, &t, msg, sizeof msg);
 	printf("  model: %s%s\n", ok ? "" : "NOT ACCEPTED: ", msg);
+	print_verdict(&p, &cc.choice, &t, ok && evidence_ok);
 	/* the row: your model's measured run, beside the best one's */
 	enum model c = cc.choice.model;
 	int has = c > MODEL_NONE && c < MODEL_COUNT && t.has[c];
@@ -180,7 +200,7 @@ static void one_workload(struct wb_lab *lab, int index, double scale, uint64_t s
 	const char *verdict = ok && evidence_ok ? "accepted" : !ok ? "not the best measured"
 					       : "evidence disagrees";
 	if (wl_by_memory(&p) && has && t.finished[c] && t.best != MODEL_NONE)
-		wb_row_note(row, "%s: %.2f KiB/conn, best %.2f (%s)", verdict, t.value[c],
+		wb_row_note(row, "%s: %.2f KiB/task, best %.2f (%s)", verdict, t.value[c],
 			    t.value[t.best], wl_model_name(t.best));
 	else if (t.best != MODEL_NONE)
 		wb_row_note(row, "%s%s; best: %s", verdict, has && !t.finished[c] ? " (stopped)" : "",
@@ -199,7 +219,8 @@ int main(int argc, char **argv)
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 	scale = lab.opt.quick ? 0.25 : 0.5;   /* a sanitizer makes every run several times slower */
 #endif
-	printf("seed %llu%s; measurements kept 15 min in %s\n", (unsigned long long)seed,
+	printf("seed %llu%s: it decides what kind of work each of m1 ... m6 is, and how big\n"
+	       "measurements kept 15 min in %s\n", (unsigned long long)seed,
 	       lab.opt.seed ? "" : " (from your user name: --seed N for another)", wl_cache_path());
 	wb_results_param(&lab.results, "scale", scale);
 
@@ -210,7 +231,7 @@ int main(int argc, char **argv)
 	if (ch.rows > 0) {
 		struct wb_bars bars = {
 			.name = "models", .title = "every model, as a multiple of the best one measured",
-			.xlabel = "x the best (time; for m6 memory per connection)",
+			.xlabel = "x the best (time; memory per task where memory decides)",
 			.labels = ch.names, .values = ch.values, .rows = ch.rows, .logx = 1,
 		};
 		wb_lab_bars(&lab, &bars);

@@ -65,6 +65,36 @@ uint64_t wl_default_seed(void)
 	return h % 1000000000u;
 }
 
+/* Which kind each of m1 ... m6 is for this seed: a shuffle of the six kinds
+ * (Fisher-Yates, on a random stream of its own), so that two students'
+ * m3 are most often different kinds of work, not only different sizes. */
+enum wl_kind wl_kind_of(int index, uint64_t seed)
+{
+	enum wl_kind kinds[WL_COUNT] = { WL_WAITING, WL_PARALLEL, WL_LOCKED, WL_TINY, WL_STAGED,
+					 WL_IDLE };
+	uint64_t state = seed ^ 0x6c616239736875ffull;
+	for (int k = WL_COUNT - 1; k > 0; k--) {
+		int j = (int)(wb_splitmix64(&state) % (uint64_t)(k + 1));
+		enum wl_kind t = kinds[k];
+		kinds[k] = kinds[j];
+		kinds[j] = t;
+	}
+	return index >= 0 && index < WL_COUNT ? kinds[index] : WL_WAITING;
+}
+
+const char *wl_kind_name(enum wl_kind kind)
+{
+	static const char *const names[WL_COUNT] = {
+		"waiting-bound (fetches that only wait)",
+		"CPU-bound and parallel (tasks that share nothing)",
+		"CPU-bound behind one global lock",
+		"many tiny tasks (overhead-bound)",
+		"waiting, then computing (each item a fetch, then CPU)",
+		"many idle connections (memory per task decides)",
+	};
+	return (int)kind >= 0 && (int)kind < WL_COUNT ? names[kind] : "?";
+}
+
 static int scaled(int n, double scale, int least)
 {
 	int v = (int)lround(n * scale);
@@ -74,10 +104,11 @@ static int scaled(int n, double scale, int least)
 void wl_params_for(int index, uint64_t seed, double scale, const char *url, struct wl_params *p)
 {
 	memset(p, 0, sizeof *p);
-	uint64_t state = seed * 1000003u + (uint64_t)index;
-	uint64_t r = wb_splitmix64(&state);
 	p->index = index;
-	p->kind = (enum wl_kind)index;
+	p->kind = wl_kind_of(index, seed);
+	/* the sizes: from the seed and the kind (not the place it was shuffled to) */
+	uint64_t state = seed * 1000003u + (uint64_t)p->kind;
+	uint64_t r = wb_splitmix64(&state);
 	p->cores = wb_cores();
 	p->scale = scale;
 	p->seed = seed;
@@ -124,7 +155,7 @@ int wl_has_model(const struct wl_params *p, enum model m, const char **why_not)
 	if (m <= MODEL_NONE || m >= MODEL_COUNT)
 		why = "no such model";
 	else if (m == MODEL_PIPELINE && p->kind == WL_IDLE)
-		why = "holding connections is one stage: there is nothing to pipeline";
+		why = "its tasks only wait, all held at once: there is no second stage to pipeline";
 	else if (m == MODEL_PIPELINE && p->kind == WL_WAITING)
 		why = NULL;   /* a waiting stage and an (empty) computing stage: it exists */
 	if (why_not)
@@ -375,7 +406,7 @@ void wl_measure(const struct wl_params *p, enum model model, int workers, double
 		snprintf(out->why, sizeof out->why, "stopped after %.2f s", out->wall_s);
 		if (wl_by_memory(p))
 			snprintf(out->why, sizeof out->why,
-				 "never held all %d connections at once (stopped after %.1f s)",
+				 "never held all %d tasks at once (stopped after %.1f s)",
 				 p->tasks, out->wall_s);
 		return;
 	}
@@ -707,7 +738,7 @@ static void describe(const struct wl_params *p, const struct wl_table *t, enum m
 	else if (wl_by_memory(p) && !t->finished[m])
 		snprintf(buf, cap, "%s: never held them all at once", wl_model_name(m));
 	else if (wl_by_memory(p))
-		snprintf(buf, cap, "%s %.2f KiB/connection", wl_model_name(m), t->value[m]);
+		snprintf(buf, cap, "%s %.2f KiB/task", wl_model_name(m), t->value[m]);
 	else
 		snprintf(buf, cap, "%s %s%.3f s", wl_model_name(m), t->finished[m] ? "" : "> ",
 			 t->value[m]);
@@ -767,7 +798,7 @@ int wl_judge(const struct wl_params *p, enum model chosen, struct wl_table *t, c
 		t->age_s = 0;
 	}
 	all_models(p, t, figures, sizeof figures);
-	const char *unit = wl_by_memory(p) ? "memory per connection" : "time";
+	const char *unit = wl_by_memory(p) ? "memory per task" : "time";
 	if (t->best == MODEL_NONE) {
 		snprintf(msg, cap, "no model of %s ran to its end (%s)", wl_name(p->index), figures);
 		return 0;
@@ -795,7 +826,8 @@ int wl_judge(const struct wl_params *p, enum model chosen, struct wl_table *t, c
 	}
 	if (wl_by_memory(p))
 		snprintf(msg, cap, "%s on %s: %s; %s is the smallest memory per task measured, and "
-			 "for idle connections memory decides (measured again: %s)",
+			 "for this workload memory decides: every model that holds its tasks at once "
+			 "waits as long (measured again: %s)",
 			 wl_name(p->index), wl_model_name(chosen),
 			 t->finished[chosen] ? "more than 25% above it" : "it never held them all at once",
 			 best, figures);

@@ -4,7 +4,7 @@
  * child process that measure.c forks for one run, and leaves with
  * _exit(0) when the work was done, 1 when it failed.
  *
- * The kinds (m1 ... m6, in this order):
+ * The kinds (which of m1 ... m6 is which depends on the seed: wl_kind_of):
  *   waiting    N fetches of /delay/d: nothing to compute;
  *   parallel   T CPU tasks that share nothing;
  *   locked     steps that each update one shared state under one fair lock;

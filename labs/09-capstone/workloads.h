@@ -25,13 +25,14 @@
 
 enum { WL_COUNT = 6 };
 
-/* The kinds behind m1 ... m6 (in that order). */
+/* The kinds of work.  Which kind each of m1 ... m6 is depends on the seed
+ * (wl_kind_of): a shuffle, so that a neighbour's answers do not fit yours. */
 enum wl_kind { WL_WAITING, WL_PARALLEL, WL_LOCKED, WL_TINY, WL_STAGED, WL_IDLE };
 
 struct wl_params {
 	int index;            /* 0 .. 5: m1 .. m6 */
 	enum wl_kind kind;
-	int tasks;            /* fetches, CPU tasks, lock-holders' steps / 1000, records, items, connections */
+	int tasks;            /* by kind: fetches, CPU tasks, lock-holders' tasks, records, items, connections */
 	double delay_s;       /* a fetch's /delay, or how long an idle connection waits */
 	double task_s;        /* CPU seconds per task (0: none), turned into items on this machine */
 	uint64_t items;       /* tiny: wb_cpu_sum items per record */
@@ -42,6 +43,9 @@ struct wl_params {
 	char url[128];        /* the lab server */
 };
 
+/* The kind of m<index+1> for this seed, and a sentence naming a kind. */
+enum wl_kind wl_kind_of(int index, uint64_t seed);
+const char *wl_kind_name(enum wl_kind kind);
 /* m1 .. m6 for this seed and scale, against the server at url. */
 void wl_params_for(int index, uint64_t seed, double scale, const char *url, struct wl_params *p);
 const char *wl_name(int index);

@@ -2,7 +2,8 @@
  * probe - the signature of a program, measured from outside.
  *
  *     build/bin/probe m3              a mystery workload of lab 9 (1 and 2 workers)
- *     build/bin/probe --models m3     ... and every model's reference implementation of it
+ *     build/bin/probe --models m3     ... and every model's reference implementation of it,
+ *                                     measured to its end (and then which kind m3 is)
  *     build/bin/probe sleep 1         any command: run with PROBE_WORKERS=1, then =2
  *
  * What it shows: wall, user and system time, CPU/wall, voluntary and
@@ -131,7 +132,7 @@ static void print_models(const struct wl_params *p)
 {
 	struct wl_table t;
 	wl_table_measure(p, 1, 0, &t);
-	printf("  every model (%s):\n", wl_by_memory(p) ? "memory per connection" : "wall");
+	printf("  every model (%s):\n", wl_by_memory(p) ? "memory per task" : "wall");
 	for (int m = 1; m < MODEL_COUNT; m++) {
 		if (!t.has[m])
 			continue;
@@ -143,6 +144,9 @@ static void print_models(const struct wl_params *p)
 			printf("    %-11s %s%.3f s\n", wl_model_name((enum model)m),
 			       t.finished[m] ? "" : "> ", t.value[m]);
 	}
+	/* every model measured to its end gives the answer away: the kind too */
+	printf("  %s, seed %llu, is %s\n", wl_name(p->index), (unsigned long long)p->seed,
+	       wl_kind_name(p->kind));
 	if (t.best == MODEL_NONE)
 		return;
 	/* the best, the runner-up, and the best outside the checker's margin */
