@@ -59,14 +59,9 @@ static void write_json(const int *chosen);
 /* Entries of a /proc directory, but "." and "..". */
 static int count_entries(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
+	int n = wb_count_entries(dir);
+	if (n < 0)
 		cr_assert_fail("cannot open %s: %s", dir, strerror(errno));
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
 	return n;
 }
 
