@@ -182,7 +182,7 @@ echo "make grade (in the handout):"
 log=$T/grade.log
 limit 300 $MAKE -s --no-print-directory grade LAB=1 >"$log" 2>&1 &&
 	grep -q '^grade: 4/5 exercises done' "$log" &&
-	gradescope_ok build/grade/results.json \
+	gradescope_ok "$BUILD/grade/results.json" \
 		'd["score"] == 4 and len(d["tests"]) == 5 and by["1.5"]["score"] == 0 and "predict_sequential_time" in by["1.5"]["output"]' >>"$log" 2>&1
 check "results.json in Gradescope's format: 4 of 5, 1.5 scores 0 with the checker's message" $? "$log"
 
@@ -191,17 +191,17 @@ sed -e 's/^\(int time_one_request.*\)$/#include <unistd.h>\n\1/' -e 's/^\twb_sto
 	"$here/solutions/01-sequential/exercises.c" >"$ex"
 log=$T/grade-hung.log
 GRADE_ARGS="--only 1.1 --hang-after 1" limit 120 $MAKE -s --no-print-directory grade LAB=1 >"$log" 2>&1 &&
-	gradescope_ok build/grade/results.json 'by["1.1"]["score"] == 0 and "HUNG" in by["1.1"]["output"] and "waiting" in by["1.1"]["output"]' >>"$log" 2>&1
+	gradescope_ok "$BUILD/grade/results.json" 'by["1.1"]["score"] == 0 and "HUNG" in by["1.1"]["output"] and "waiting" in by["1.1"]["output"]' >>"$log" 2>&1
 check "a hung exercise scores 0 with where it waited" $? "$log"
 log=$T/grade-killed.log
 GRADE_TIMEOUT=2 limit 120 $MAKE -s --no-print-directory grade LAB="1 2" >"$log" 2>&1 &&
 	grep -q 'lab 1: the checker was stopped after 2 s' "$log" &&
-	gradescope_ok build/grade/results.json 'len(d["tests"]) == 10 and d["score"] == 0 and "not checked" in by["1.5"]["output"] and by["2.1"]["output"].startswith("not done")' >>"$log" 2>&1
+	gradescope_ok "$BUILD/grade/results.json" 'len(d["tests"]) == 10 and d["score"] == 0 and "not checked" in by["1.5"]["output"] and by["2.1"]["output"].startswith("not done")' >>"$log" 2>&1
 check "a checker stopped half-way: its unreached exercises score 0, and the next lab is still graded" $? "$log"
 echo '#error broken on purpose' >>"$ex"
 log=$T/grade-broken.log
 limit 120 $MAKE -s --no-print-directory grade LAB=1 >"$log" 2>&1 &&
-	gradescope_ok build/grade/results.json 'd["score"] == 0 and len(d["tests"]) == 5 and "did not build" in by["1.3"]["output"] and "broken on purpose" in by["1.3"]["output"]' >>"$log" 2>&1
+	gradescope_ok "$BUILD/grade/results.json" 'd["score"] == 0 and len(d["tests"]) == 5 and "did not build" in by["1.3"]["output"] and "broken on purpose" in by["1.3"]["output"]' >>"$log" 2>&1
 check "a file that does not compile: every exercise 0, with the compiler's first error" $? "$log"
 
 echo "make reset (in the handout):"
