@@ -154,6 +154,9 @@ check "a reference function body planted in the copy is caught, and named" $? "$
 cp "$T/COURSE.md.orig" "$H/COURSE.md"
 
 cd "$H" || exit 1
+# The handout is a tree of its own, with its own build/ (whatever BUILD the suite runs in).
+export BUILD=build
+unset MAKEFLAGS MFLAGS
 log=$T/handout-build.log
 limit 300 $MAKE -s -j2 build/bin/check1 build/bin/lab1 build/bin/check2 build/bin/labserver build/bin/gradebook >"$log" 2>&1 &&
 	$MAKE -n all >>"$log" 2>&1 && ! $MAKE -n all 2>/dev/null | grep -q 'solutions/'
