@@ -19,6 +19,8 @@
 #include "server.h"
 #include "timing.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,19 +60,39 @@ static long threads_of(pid_t pid)
 	return v;
 }
 
-static void run_command(char **argv, int workers, struct cmd_run *out)
+/* Run argv once with PROBE_WORKERS=workers.  Returns 0, or the errno of an
+ * exec that failed (then nothing was measured).  The exec's failure comes
+ * back through a close-on-exec pipe: a successful exec closes it unwritten,
+ * so an exit status of 127 from the command itself is not mistaken for it. */
+static int run_command(char **argv, int workers, struct cmd_run *out)
 {
 	memset(out, 0, sizeof *out);
 	char w[16];
 	snprintf(w, sizeof w, "%d", workers);
+	int exec_failed[2];
+	CHECK_SYS(pipe2(exec_failed, O_CLOEXEC));
 	fflush(NULL);
 	double started = wb_now();
 	pid_t pid = CHECK_SYS(fork());
 	if (pid == 0) {
+		close(exec_failed[0]);
 		setenv("PROBE_WORKERS", w, 1);
 		execvp(argv[0], argv);
-		fprintf(stderr, "probe: cannot run %s: %s\n", argv[0], wb_strerror(errno));
+		int err = errno;
+		if (write(exec_failed[1], &err, sizeof err) < 0)
+			_exit(127);
 		_exit(127);
+	}
+	CHECK_SYS(close(exec_failed[1]));
+	int err = 0;
+	ssize_t n;
+	while ((n = read(exec_failed[0], &err, sizeof err)) < 0 && errno == EINTR)
+		;
+	CHECK_SYS(close(exec_failed[0]));
+	if (n == (ssize_t)sizeof err) {
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		return err;
 	}
 	struct rusage ru;
 	for (;;) {
@@ -90,6 +112,7 @@ static void run_command(char **argv, int workers, struct cmd_run *out)
 	out->vol = ru.ru_nvcsw;
 	out->invol = ru.ru_nivcsw;
 	out->rss_kib = ru.ru_maxrss;
+	return 0;
 }
 
 static void print_run(const char *label, const struct cmd_run *r)
@@ -104,14 +127,23 @@ static void print_run(const char *label, const struct cmd_run *r)
 static int probe_command(char **argv)
 {
 	struct cmd_run one, two;
+	int err = run_command(argv, 1, &one);
+	if (err) {
+		fprintf(stderr, "probe: cannot run %s: %s\n", argv[0], wb_strerror(err));
+		return 127;
+	}
 	printf("probe: %s ... (PROBE_WORKERS=1, then 2)\n", argv[0]);
-	run_command(argv, 1, &one);
 	print_run("1 worker", &one);
-	run_command(argv, 2, &two);
+	if (run_command(argv, 2, &two) != 0)
+		DIE("%s ran once, then could not be run again", argv[0]);
 	print_run("2 workers", &two);
 	printf("  scaling 1->2: %.2fx (wall with 1 worker / with 2)\n",
 	       two.wall_s > 0 ? one.wall_s / two.wall_s : 0);
 	int st = one.status;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		printf("  (the command failed: %s %d; its figures are of a failed run)\n",
+		       WIFEXITED(st) ? "exit status" : "signal",
+		       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
