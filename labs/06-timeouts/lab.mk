@@ -31,6 +31,11 @@ lab6 solution6: $(ZOO6_PROGS)
 # zoo6-gdb PROG=accounts, zoo6-proc PROG=spawner (ARGS= passes arguments on;
 # PROG defaults to tally).
 ZOO6_PROG = $(or $(PROG),tally)
+ifneq ($(filter zoo6-%,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ZOO6_PROG),$(ZOO6_NAMES)),)
+$(error PROG=$(ZOO6_PROG) is not in the zoo; PROG is one of: $(ZOO6_NAMES))
+endif
+endif
 .PHONY: zoo6 zoo6-run zoo6-O0 zoo6-tsan zoo6-asan zoo6-helgrind zoo6-drd zoo6-gdb zoo6-proc
 zoo6: $(ZOO6_PROGS)
 zoo6-run: $(BIN)/zoo/$(ZOO6_PROG)
