@@ -298,7 +298,7 @@ static void answer_line(const char *program)
 static void tally_tools(int quick)
 {
 	char p[PATH_MAX + 32], verdict[512], log[4096], line[512];
-	printf("\n  tally (4 threads add 2,000,000 each):\n");
+	printf("\n  tally (4 threads add 10,000,000 each):\n");
 	const char *builds[] = { "tally-O0", "tally" };
 	const char *names[] = { "-O0", "-O2" };
 	for (int i = 0; i < 2; i++) {

@@ -1,7 +1,7 @@
 /*
  * zoo/tally.c - threads add their sales into one total (lab 2's summary).
  *
- *     tally [THREADS [ADDS]]     default 4 threads, 2000000 adds each
+ *     tally [THREADS [ADDS]]     default 4 threads, 10000000 adds each
  *
  * Prints the total and what it should be; exit 1 when they differ.
  * Build it at -O0 and at -O2 (make zoo6 does both) and compare; then run
@@ -18,16 +18,23 @@ struct tally {
 };
 
 static struct tally tally = { PTHREAD_MUTEX_INITIALIZER, 0 };
-static long adds = 2000000;
+static long adds = 10000000;
 
 static void tally_add(struct tally *t, long amount)
 {
 	t->total += amount;
 }
 
+/* All sellers start together, so that they really overlap: without the gate
+ * the first may be done before the last is created, on a busy machine. */
+static pthread_barrier_t opening;
+
 static void *seller(void *arg)
 {
 	(void)arg;
+	int rc = pthread_barrier_wait(&opening);
+	if (rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD)
+		ZOO_CHECK(rc);
 	for (long i = 0; i < adds; i++)
 		tally_add(&tally, 1);
 	return NULL;
@@ -43,10 +50,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pthread_t t[64];
+	ZOO_CHECK(pthread_barrier_init(&opening, NULL, (unsigned)threads));
 	for (int i = 0; i < threads; i++)
 		ZOO_CHECK(pthread_create(&t[i], NULL, seller, NULL));
 	for (int i = 0; i < threads; i++)
 		ZOO_CHECK(pthread_join(t[i], NULL));
+	ZOO_CHECK(pthread_barrier_destroy(&opening));
 	long expected = threads * adds;
 	printf("tally: total %ld, expected %ld: %s\n", tally.total, expected,
 	       tally.total == expected ? "right" : "updates were lost");
