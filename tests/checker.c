@@ -762,6 +762,8 @@ int main(int argc, char **argv)
 #endif
 	enum { REPORT, STATUS, EXPECT_NOT_DONE, EXPECT_FAILING } mode = REPORT;
 	const char *only = NULL, *target_id = NULL;
+	if (wb_check_lab.hang_after_s > 0)
+		hang_after_s = wb_check_lab.hang_after_s;
 	/* Take our own flags out; hand the rest to Criterion. */
 	int kept = 1;
 	for (int i = 1; i < argc; i++) {

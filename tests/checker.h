@@ -50,6 +50,7 @@ struct wb_check_lab {
 	const char *file;    /* the student's file, e.g. "labs/01-sequential/exercises.c" */
 	const struct wb_check_exercise *exercises;
 	int count;
+	double hang_after_s;  /* 0: WB_CHECK_HANG_S; more for a lab whose checks measure for long */
 };
 
 /* Each labN_check.c defines this. */

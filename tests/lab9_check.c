@@ -51,6 +51,10 @@ const struct wb_check_lab wb_check_lab = {
 	.file = "labs/09-capstone/exercises.c",
 	.exercises = exercises,
 	.count = sizeof exercises / sizeof exercises[0],
+	/* each check measures every model, waiting for quiet moments on a busy
+	 * machine (measure.c): give it longer than the usual 15 s before it is
+	 * called hung */
+	.hang_after_s = 45,
 };
 
 typedef int (*choose_fn)(const struct signature *probe, struct choice *out);

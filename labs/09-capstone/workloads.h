@@ -102,7 +102,8 @@ void wl_table_measure(const struct wl_params *p, int full, int use_cache, struct
 #define WL_MARGIN 1.25
 
 /* Is `chosen` within the margin of the best?  1 yes, 0 no; msg says why, with the figures.
- * Measures again (fresh) before saying no. */
+ * Measures again (fresh) before saying no, and before saying yes to a model
+ * that is not the fastest (the fastest may have run while the machine was busy). */
 int wl_judge(const struct wl_params *p, enum model chosen, struct wl_table *t, char *msg,
 	     size_t cap);
 
