@@ -25,7 +25,7 @@
  * parallel CPU, m5 tiny tasks, m6 waiting): with the user-name seed the
  * same mistake would fall on another exercise for every user.  The
  * reference solution must pass under both seeds: make test checks it under
- * the user-name seed, tests/lab9-extra.sh under seed 1.
+ * the user-name seed, tests/run.sh under seed 1, just before the mutants.
  */
 #include "checker.h"
 #include "exercises.h"
