@@ -1024,6 +1024,53 @@ Test(ex6_9, wakeups_without_a_letter, .timeout = 10)
 		  N - woke);
 }
 
+static int letters_left(void)
+{
+	pthread_mutex_lock(&box.lock);
+	int left = box.count;
+	pthread_mutex_unlock(&box.lock);
+	return left;
+}
+
+/* A letter put while every reader sleeps on the empty box: one of them must
+ * wake for it.  Ten rounds, each after the box has been empty for 20 ms, so
+ * that the readers are asleep in mailbox_get, not between two calls (a busy
+ * machine may delay one round's sleep, never all ten). */
+Test(ex6_9, a_put_wakes_a_sleeping_reader, .timeout = 15)
+{
+	require_mailbox_done();
+	enum { N = 3, ROUNDS = 10 };
+	mailbox_init(&box);
+	struct reader r[N];
+	memset(r, 0, sizeof r);
+	pthread_t t[N];
+	for (int i = 0; i < N; i++)
+		pthread_create(&t[i], NULL, reader_main, &r[i]);
+	for (int round = 0; round < ROUNDS; round++) {
+		wb_sleep(0.02);
+		cr_assert(mailbox_put(&box, round + 1) == 0, "mailbox_put: refused a letter into an "
+			  "empty, open box");
+		double until = wb_now() + 2;
+		while (letters_left() > 0 && wb_now() < until)
+			wb_sleep(0.001);
+		cr_assert(letters_left() == 0, "mailbox_put: %d readers slept on the empty box; the "
+			  "letter put then was still there 2 s later (round %d of %d): a put must wake "
+			  "a reader (signal m->changed)", N, round + 1, ROUNDS);
+	}
+	mailbox_close(&box);
+	double until = wb_now() + 2;
+	while (readers_done(r, N) < N && wb_now() < until)
+		wb_sleep(0.002);
+	cr_assert(readers_done(r, N) == N, "mailbox_close: %d readers still asleep 2 s after the "
+		  "close", N - readers_done(r, N));
+	int got = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		got += r[i].got;
+	}
+	cr_assert(got == ROUNDS, "mailbox: %d letters put, %d read", ROUNDS, got);
+}
+
 Test(ex6_9, every_letter_read_once, .timeout = 15)
 {
 	require_mailbox_done();
