@@ -132,7 +132,9 @@ static const struct scenario s83[] = {
 	{ "1-task", 1, 20000, 0, 0, 0 },
 	{ "0-tasks", 0, 1, 0, 0, 0 },
 	{ "300-tiny", 300, 200, 0, 0, 0 },
-	{ "rank1-slow", 40, 40000, 0, 0.02, 0 },
+	/* tasks of about 2 ms: worker 2's share is decided over many time slices,
+	 * not by whether it happened to run during the first millisecond */
+	{ "rank1-slow", 40, 2000000, 0, 0.02, 0 },
 	{ "workers-slow", 40, 40000, 0, 0.02, 0.02 },
 };
 static const int s81_bytes[] = { 0, 1, 1000, 100000, 1 << 20 };
@@ -391,7 +393,7 @@ Test(ex8_3, every_task_once_to_whoever_is_free, .timeout = 10)
 			  "the case \"%s\" (%d tasks): results[task], with the task number that came "
 			  "back in the message?", s->label, t.count);
 		if (s->delay_1 > 0 && s->delay_2 == 0)
-			cr_assert(per[1] * 2 <= per[2] && per[1] <= 3,
+			cr_assert(per[1] * 2 <= per[2],
 				  "master_workers: worker 1 answers %.0f ms late every time, yet it got "
 				  "%d of %d tasks, and worker 2 %d: tasks must go to whichever worker is "
 				  "free (MPI_ANY_SOURCE), not in turn", s->delay_1 * 1e3, per[1], t.count,
