@@ -249,7 +249,7 @@ Test(ex7_1, window_of_k_refilled, .timeout = 20)
 Test(ex7_1, window_larger_than_n, .timeout = 20)
 {
 	int n = 50;
-	struct transfer *t = transfers(n, "/delay/0.3");
+	struct transfer *t = transfers(n, "/delay/0.6");
 	int fds = wb_check_open_fds();
 	struct loop_stats st = { 0 };
 	int rc = WATCH(fetch_window(t, n, 100, &st));
@@ -274,7 +274,8 @@ static struct event_base *new_base(void)
 Test(ex7_2, all_at_once_on_libevent, .timeout = 20)
 {
 	int n = 300;
-	struct transfer *t = transfers(n, "/delay/0.3");
+	/* a second for all 300 to be on the server at once, on a busy machine too */
+	struct transfer *t = transfers(n, "/delay/1");
 	struct event_base *base = new_base();
 	int fds = wb_check_open_fds();
 	struct loop_stats st = { 0 };
@@ -390,24 +391,24 @@ Test(ex7_3, classifies_every_outcome, .timeout = 20)
 
 Test(ex7_3, deadline_counts_time_queued, .timeout = 20)
 {
-	/* k = 2, 6 x /delay/0.4, deadline 0.7 s: 2 done at 0.4 s; 2 start with 0.3 s
-	 * left and time out; 2 are still queued at 0.7 s */
+	/* k = 2, 6 x /delay/0.8, deadline 1.4 s: 2 done at 0.8 s; 2 start with 0.6 s
+	 * left and time out; 2 are still queued at 1.4 s */
 	int n = 6;
-	struct transfer *t = transfers(n, "/delay/0.4");
+	struct transfer *t = transfers(n, "/delay/0.8");
 	long counts[OUTCOME_COUNT] = { 0 };
 	double start = wb_now();
-	int rc = WATCH(fetch_accounted(t, n, 2, 0.7, counts));
+	int rc = WATCH(fetch_accounted(t, n, 2, 1.4, counts));
 	REQUIRE_DONE(rc, "7.3");
 	double took = wb_now() - start;
 	each_reported_once("fetch_accounted", t, n, 0);
 	cr_assert(seen.max_attached <= 2, "fetch_accounted: %d transfers in flight at once with "
 		  "k = 2", seen.max_attached);
 	cr_assert(counts[OUTCOME_OK] == 2 && counts[OUTCOME_TIMEOUT] == 4,
-		  "fetch_accounted: ok %ld, timeout %ld (2 and 4 expected): with a deadline of 0.7 s "
-		  "from the call's start, a transfer started at 0.4 s has 0.3 s left, not a fresh "
-		  "0.7 s, and one still queued at the deadline has timed out", counts[OUTCOME_OK],
+		  "fetch_accounted: ok %ld, timeout %ld (2 and 4 expected): with a deadline of 1.4 s "
+		  "from the call's start, a transfer started at 0.8 s has 0.6 s left, not a fresh "
+		  "1.4 s, and one still queued at the deadline has timed out", counts[OUTCOME_OK],
 		  counts[OUTCOME_TIMEOUT]);
-	cr_assert(took < 0.7 + 1.0, "fetch_accounted: took %.2f s with a deadline of 0.7 s", took);
+	cr_assert(took < 1.4 + 1.0, "fetch_accounted: took %.2f s with a deadline of 1.4 s", took);
 	free(t);
 }
 
