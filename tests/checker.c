@@ -70,6 +70,16 @@ int wb_check_threads(void)
 	return count_entries("/proc/self/task");
 }
 
+unsigned wb_check_cond_waiters(pthread_cond_t *cond)
+{
+	return __atomic_load_n(&cond->__data.__wrefs, __ATOMIC_RELAXED) >> 3;
+}
+
+int wb_check_mutex_has_waiter(pthread_mutex_t *mutex)
+{
+	return __atomic_load_n(&mutex->__data.__lock, __ATOMIC_RELAXED) == 2;
+}
+
 int wb_check_open_fds(void)
 {
 	/* opendir itself holds one descriptor while counting: take it off */

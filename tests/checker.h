@@ -31,6 +31,7 @@
 #define WB_CHECKER_H
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 
 #include "exercise.h"
 
@@ -61,6 +62,17 @@ int wb_check_threads(void);
 
 /* Descriptors open in this process now (/proc/self/fd): no pipe may be left open. */
 int wb_check_open_fds(void);
+
+/*
+ * What glibc shows of a lock's waiters, so that a check waits for the state it
+ * needs instead of sleeping and hoping the other threads got there:
+ * threads asleep on a condition variable now (glibc counts them in
+ * __wrefs >> 3), and whether a thread waits for a mutex (its __lock is 2).
+ * Loop on these with a time limit, and carry on at the limit as after a sleep:
+ * the code under test may wait some other way.
+ */
+unsigned wb_check_cond_waiters(pthread_cond_t *cond);
+int wb_check_mutex_has_waiter(pthread_mutex_t *mutex);
 
 /* Fail the test as "not done" when the exercise is still the placeholder. */
 #define REQUIRE_DONE(rc, id)                                                        \

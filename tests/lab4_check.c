@@ -382,7 +382,11 @@ static int runs_without_the_mutex(struct gil *g, int (*fn)(struct gil *, int), c
 	static struct call c;
 	CHECK_PT(pthread_mutex_lock(&g->mutex));
 	call_start(&c, fn, g, 0);
-	wb_sleep(0.05);
+	/* until it waits for the mutex, or has returned without it (at most 2 s) */
+	for (double until = wb_now() + 2; !wb_check_mutex_has_waiter(&g->mutex) &&
+	     !atomic_load(&c.returned) && wb_now() < until;)
+		wb_sleep(0.002);
+	wb_sleep(0.01);   /* had it not waited, a wrong change would be made by now */
 	int early = atomic_load(&c.returned);
 	*locked = g->locked;
 	CHECK_PT(pthread_mutex_unlock(&g->mutex));
@@ -882,7 +886,11 @@ Test(ex4_3, b_waits_until_another_thread_took_it, .timeout = 20)
 	g.locked = 0;	/* thread 0 has just dropped it, on request */
 	CHECK_PT(pthread_mutex_unlock(&g.mutex));
 	call_start(&c, wait_for_switch, &g, 0);
-	wb_sleep(0.1);
+	/* until it sleeps on a condition variable (at most 2 s) */
+	for (double until = wb_now() + 2; wb_check_cond_waiters(&g.switch_cond) +
+	     wb_check_cond_waiters(&g.cond) == 0 && !atomic_load(&c.returned) && wb_now() < until;)
+		wb_sleep(0.002);
+	wb_sleep(0.01);
 	cr_assert(!atomic_load(&c.returned), "wait_for_switch: returned while thread 0 was still "
 		  "the last holder - wait on g->switch_cond while g->last_holder == who");
 	poke(&g.switch_mutex, &g.switch_cond, 5);

@@ -252,7 +252,9 @@ Test(ex6_1, every_waiter_gets_the_value, .timeout = 10)
 		c[i] = (struct call){ .fn = call_future_wait, .arg = &w[i] };
 		pthread_create(&t[i], NULL, call_main, &c[i]);
 	}
-	wb_sleep(0.1);   /* all four asleep */
+	/* all four asleep on f.ready (at most 2 s: a busy machine may be slow to start them) */
+	for (double until = wb_now() + 2; wb_check_cond_waiters(&f.ready) < WAITERS && wb_now() < until;)
+		wb_sleep(0.002);
 	double set_at = wb_now();
 	REQUIRE_DONE(future_set(&f, 7), "6.1");
 	wb_sleep(0.5);
@@ -827,8 +829,11 @@ Test(ex6_7, adds_under_the_lock, .timeout = 10)
 	pthread_mutex_lock(&shared_tally.lock);
 	pthread_t t;
 	pthread_create(&t, NULL, add_one, NULL);
-	wb_sleep(0.1);
-	long during = shared_tally.total;
+	/* until the add waits for the lock, or has added without it (at most 2 s) */
+	for (double until = wb_now() + 2; !wb_check_mutex_has_waiter(&shared_tally.lock) &&
+	     __atomic_load_n(&shared_tally.total, __ATOMIC_RELAXED) == 0 && wb_now() < until;)
+		wb_sleep(0.002);
+	long during = __atomic_load_n(&shared_tally.total, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&shared_tally.lock);
 	pthread_join(t, NULL);
 	cr_assert(during == 0, "tally_add: it added while another thread held t->lock: the add "
@@ -973,7 +978,9 @@ Test(ex6_9, close_wakes_every_reader, .timeout = 10)
 	pthread_t t[N];
 	for (int i = 0; i < N; i++)
 		pthread_create(&t[i], NULL, reader_main, &r[i]);
-	wb_sleep(0.1);   /* all four asleep on the empty box */
+	/* all four asleep on the empty box (at most 2 s) */
+	for (double until = wb_now() + 2; wb_check_cond_waiters(&box.changed) < N && wb_now() < until;)
+		wb_sleep(0.002);
 	cr_assert(readers_done(r, N) == 0, "mailbox_get: returned while the box was empty and open");
 	mailbox_close(&box);
 	double until = wb_now() + 1;
