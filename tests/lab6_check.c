@@ -1096,6 +1096,7 @@ Test(ex6_9, every_letter_read_once, .timeout = 15)
 				  "readers waiting: does mailbox_put wake a reader?");
 			sched_yield();
 		}
+		full_until = wb_now() + 1.5;   /* 1.5 s for each letter, not for all of them */
 		expected += i;
 	}
 	double until = wb_now() + 5;
@@ -1178,15 +1179,21 @@ Test(ex6_10, writer_gets_in_among_readers, .timeout = 10)
 		  got, tries);
 }
 
-struct hold { double start, end; };
+struct hold { int saw_both; };
+static atomic_int holding;
 
+/* Hold a read lock until the other reader holds it too (at most 1 s): a handover,
+ * so that however late the other starts, the two holds overlap if the lock allows. */
 static void *hold_read(void *arg)
 {
 	struct hold *h = arg;
 	pthread_rwlock_rdlock(&rw);
-	h->start = wb_now();
-	wb_sleep(0.1);
-	h->end = wb_now();
+	h->saw_both = atomic_fetch_add(&holding, 1) + 1 >= 2;
+	for (double until = wb_now() + 1; !h->saw_both && wb_now() < until;) {
+		wb_sleep(0.001);
+		h->saw_both = atomic_load(&holding) >= 2;
+	}
+	atomic_fetch_sub(&holding, 1);
 	pthread_rwlock_unlock(&rw);
 	return NULL;
 }
@@ -1195,13 +1202,14 @@ Test(ex6_10, still_a_readers_writer_lock, .timeout = 10)
 {
 	int rc = settings_lock_init(&rw);
 	REQUIRE_DONE(rc, "6.10");
-	struct hold h[2];
+	struct hold h[2] = { { 0 }, { 0 } };
 	pthread_t t[2];
+	atomic_store(&holding, 0);
 	for (int i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, hold_read, &h[i]);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
-	cr_assert(h[0].start < h[1].end && h[1].start < h[0].end, "settings_lock_init: two readers "
+	cr_assert(h[0].saw_both || h[1].saw_both, "settings_lock_init: two readers "
 		  "could not hold the lock at once: it is no longer a readers-writer lock");
 }
 
