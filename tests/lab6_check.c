@@ -621,6 +621,13 @@ static double cancel_after(struct cancelling *k, double after_s, const char *cas
 	atomic_store(&c.finished, 0);
 	pthread_t t;
 	pthread_create(&t, NULL, call_main, &c);
+	/* the clock starts once the request is on the server: a transfer that began
+	 * after the flag would see it at its first callback, whatever drives it */
+	struct wb_server_stats now = { 0 };
+	char err[256];
+	for (double until = wb_now() + 2; wb_now() < until && !atomic_load(&c.finished); wb_sleep(0.002))
+		if (wb_server_stats(wb_server_url(NULL), 0, &now, err, sizeof err) != 0 || now.in_flight > 0)
+			break;
 	wb_sleep(after_s);
 	if (atomic_load(&c.finished)) {
 		pthread_join(t, NULL);
