@@ -232,8 +232,8 @@ static int cpu_jiffies(unsigned long long *total, unsigned long long *idle)
 	return 0;
 }
 
-/* Is the machine idle now?  Over 0.1 s, at least 3/4 of every core's time
- * went to no program at all. */
+/* Is the machine idle now?  Over 0.1 s, at least 3/4 of all the cores' time
+ * went to no program at all (while this one slept). */
 static int machine_is_quiet(void)
 {
 	unsigned long long t0, i0, t1, i1;
