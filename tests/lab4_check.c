@@ -1013,7 +1013,7 @@ Test(ex4_3, d_two_cpu_threads_hand_off_once_per_interval, .timeout = 20)
 struct convoy_io {
 	struct gil *g;
 	double block_s, seconds;
-	double lat[64];         /* round trips in which the CPU thread held the GIL */
+	double lat[20];         /* round trips in which the CPU thread held the GIL */
 	int n, uncontended, rc;
 };
 
@@ -1031,7 +1031,7 @@ static void *convoy_io_main(void *arg)
 	uint64_t sum = 0, ticks = 0;
 	io->rc = gil_take(io->g, 0);
 	double end = wb_now() + io->seconds;
-	while (io->rc == 0 && io->n < 20 && wb_now() < end) {
+	while (io->rc == 0 && io->n < (int)(sizeof io->lat / sizeof io->lat[0]) && wb_now() < end) {
 		double t0 = wb_now();
 		io->rc = gil_run_ticks(io->g, 0, 0, 20, NULL, &sum, &ticks);
 		unsigned long before = switches_now(io->g);

@@ -1049,9 +1049,9 @@ static int letters_left(void)
 }
 
 /* A letter put while every reader sleeps on the empty box: one of them must
- * wake for it.  Ten rounds, each after the box has been empty for 20 ms, so
- * that the readers are asleep in mailbox_get, not between two calls (a busy
- * machine may delay one round's sleep, never all ten). */
+ * wake for it.  Ten rounds, each once all the readers wait on box.changed
+ * (at most 2 s, then 20 ms more: a design that waits some other way is given
+ * the time to fall asleep too). */
 Test(ex6_9, a_put_wakes_a_sleeping_reader, .timeout = 15)
 {
 	require_mailbox_done();
@@ -1063,6 +1063,9 @@ Test(ex6_9, a_put_wakes_a_sleeping_reader, .timeout = 15)
 	for (int i = 0; i < N; i++)
 		pthread_create(&t[i], NULL, reader_main, &r[i]);
 	for (int round = 0; round < ROUNDS; round++) {
+		for (double until = wb_now() + 2;
+		     wb_check_cond_waiters(&box.changed) < N && wb_now() < until;)
+			wb_sleep(0.002);
 		wb_sleep(0.02);
 		cr_assert(mailbox_put(&box, round + 1) == 0, "mailbox_put: refused a letter into an "
 			  "empty, open box");
